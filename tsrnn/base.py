@@ -1,0 +1,270 @@
+"""The one base class of every tsrnn forecaster.
+
+:class:`BaseForecaster` owns everything the forecasters share: validating pandas
+input, the fitted time axis (``cutoff_``, ``freq_``), future timestamps, horizon and
+coverage checks, ``update`` bookkeeping and ``save``. A concrete forecaster implements
+five small hooks on numpy arrays: ``_fit``, ``_predict``, ``_predict_interval``,
+``_update`` and ``_min_length``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from tsrnn.exceptions import DataError, InputError, NotEnoughDataError
+from tsrnn.validation import prepare_frame
+
+__all__ = ["BaseForecaster"]
+
+
+class BaseForecaster(BaseEstimator):
+    """Shared fit/predict/update/save logic over pandas series with a ``DatetimeIndex``.
+
+    Subclasses store their constructor arguments unchanged (scikit-learn rules), expose
+    ``horizon``, ``target`` and ``freq`` parameters, and implement the hooks below.
+    """
+
+    #: Whether the other numeric columns of a DataFrame ``y`` are used as covariates.
+    _uses_covariates = False
+
+    # ------------------------------------------------------------------ hooks
+    def _fit(self, y: np.ndarray, covariates: np.ndarray | None) -> None:
+        raise NotImplementedError
+
+    def _predict(self, horizon: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _predict_interval(self, horizon: int, coverage: float) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _update(self, y: np.ndarray, covariates: np.ndarray | None) -> None:
+        raise NotImplementedError
+
+    def _min_length(self) -> int:
+        """Fewest observations ``fit`` accepts."""
+        return 2
+
+    # ------------------------------------------------------------ public API
+    def fit(self, y: pd.Series | pd.DataFrame, X: pd.DataFrame | None = None) -> BaseForecaster:
+        """Fit the forecaster to a series.
+
+        Parameters
+        ----------
+        y : pd.Series or pd.DataFrame
+            Observations on a ``DatetimeIndex``. For a DataFrame, the column named by the
+            ``target`` parameter is forecast (the only column needs no name); models
+            that use covariates take the other numeric columns as past covariates.
+            Missing values and gaps are interpolated with a :class:`~tsrnn.DataWarning`.
+        X : pd.DataFrame, optional
+            Future-known regressors, for models that support them.
+
+        Returns
+        -------
+        self
+            The fitted forecaster.
+
+        Raises
+        ------
+        DataError
+            If ``y`` is not a numeric series with a ``DatetimeIndex``, has duplicate
+            timestamps or infinite values, or no regular frequency can be inferred.
+        NotEnoughDataError
+            If ``y`` is shorter than the model needs; the message gives the minimum.
+        """
+        self._check_horizon(self.horizon, "horizon")
+        frame, target, freq = self._validate_y(y)
+        minimum = self._min_length()
+        if len(frame) < minimum:
+            raise NotEnoughDataError(
+                f"y has {len(frame)} observations but {type(self).__name__} with these "
+                f"parameters needs at least {minimum}; use a longer series or a smaller "
+                "lookback/horizon."
+            )
+        self.target_name_ = target
+        self.freq_ = freq
+        self.cutoff_ = frame.index[-1]
+        self.n_obs_ = len(frame)
+        self.covariate_names_ = list(frame.columns[1:])
+        covariates = frame.iloc[:, 1:].to_numpy(dtype=float) if self.covariate_names_ else None
+        self._fit(frame.iloc[:, 0].to_numpy(dtype=float), covariates)
+        return self
+
+    def predict(self, horizon: int | None = None) -> pd.Series:
+        """Forecast the next ``horizon`` steps after the end of the data.
+
+        Parameters
+        ----------
+        horizon : int, optional
+            Number of steps; ``None`` means the ``horizon`` the model was built for.
+
+        Returns
+        -------
+        pd.Series
+            Point forecasts indexed by the future timestamps, named like the target.
+        """
+        check_is_fitted(self, "cutoff_")
+        steps = self._resolve_horizon(horizon)
+        values = np.asarray(self._predict(steps), dtype=float)
+        return pd.Series(values, index=self._future_index(steps), name=self.target_name_)
+
+    def predict_interval(self, horizon: int | None = None, coverage: float = 0.9) -> pd.DataFrame:
+        """Prediction intervals for the next ``horizon`` steps.
+
+        Parameters
+        ----------
+        horizon : int, optional
+            Number of steps; ``None`` means the ``horizon`` the model was built for.
+        coverage : float
+            Nominal probability that an interval holds the actual value, in (0, 1).
+
+        Returns
+        -------
+        pd.DataFrame
+            Columns ``lower`` and ``upper`` on the future timestamps.
+        """
+        check_is_fitted(self, "cutoff_")
+        steps = self._resolve_horizon(horizon)
+        if (
+            isinstance(coverage, bool)
+            or not isinstance(coverage, numbers.Real)
+            or not 0 < coverage < 1
+        ):
+            raise InputError(
+                f"coverage must be a number between 0 and 1 (exclusive); got {coverage!r}."
+            )
+        lower, upper = self._predict_interval(steps, float(coverage))
+        return pd.DataFrame({"lower": lower, "upper": upper}, index=self._future_index(steps))
+
+    def update(self, y_new: pd.Series | pd.DataFrame) -> BaseForecaster:
+        """Append newer observations without a full refit.
+
+        Parameters
+        ----------
+        y_new : pd.Series or pd.DataFrame
+            Observations continuing the training data (same target and covariates).
+            Timestamps up to the current end of the data are ignored; the rest must
+            start one step after it.
+
+        Returns
+        -------
+        self
+            The next ``predict`` starts after the new data.
+        """
+        check_is_fitted(self, "cutoff_")
+        frame, _, _ = self._validate_y(y_new, after=self.cutoff_)
+        if frame is None:
+            return self
+        expected = self._future_index(1)[0]
+        if frame.index[0] != expected:
+            raise DataError(
+                f"y_new starts at {frame.index[0]} but must continue the data at {expected}."
+            )
+        missing_cols = [c for c in self.covariate_names_ if c not in frame.columns]
+        if missing_cols:
+            raise DataError(f"y_new lacks the covariate column(s) {', '.join(missing_cols)}.")
+        covariates = (
+            frame[self.covariate_names_].to_numpy(dtype=float) if self.covariate_names_ else None
+        )
+        self._update(frame[self.target_name_].to_numpy(dtype=float), covariates)
+        self.cutoff_ = frame.index[-1]
+        self.n_obs_ += len(frame)
+        return self
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save the fitted forecaster to a model file (no pickle; written atomically).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination; conventionally ending in ``.tsrnn``. Load it with :func:`tsrnn.load`.
+        """
+        from tsrnn.persistence import save_model
+
+        save_model(self, path)
+
+    # --------------------------------------------------------------- helpers
+    def _get_state(self) -> dict:
+        """Fitted attributes to persist: everything public ending in ``_``."""
+        return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+
+    def _set_state(self, state: dict) -> None:
+        for key, value in state.items():
+            setattr(self, key, value)
+
+    @staticmethod
+    def _check_horizon(value: object, name: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise InputError(f"{name} must be a positive integer; got {value!r}.")
+        return int(value)
+
+    def _resolve_horizon(self, horizon: int | None) -> int:
+        return self._check_horizon(self.horizon if horizon is None else horizon, "horizon")
+
+    def _future_index(self, steps: int) -> pd.DatetimeIndex:
+        index = pd.date_range(self.cutoff_, periods=steps + 1, freq=self.freq_)[1:]
+        index.name = "date"
+        return index
+
+    def _validate_y(
+        self, y: pd.Series | pd.DataFrame, after: pd.Timestamp | None = None
+    ) -> tuple[pd.DataFrame | None, str, str]:
+        """Turn ``y`` into a regular numeric frame with the target first."""
+        frame, target = self._as_frame(y)
+        if not isinstance(frame.index, pd.DatetimeIndex):
+            raise DataError(
+                f"y must have a DatetimeIndex; got {type(frame.index).__name__}. "
+                "Use tsrnn.read_csv, or y.set_index(pd.to_datetime(...))."
+            )
+        if after is not None:
+            frame = frame[frame.index > after]
+            if frame.empty:
+                return None, target, self.freq_
+        freq = self.freq_ if after is not None else self.freq
+        if not self._uses_covariates:
+            frame = frame[[target]]
+        frame, freq = prepare_frame(frame, target=target, freq=freq, source="y")
+        return frame, target, freq
+
+    def _as_frame(self, y: pd.Series | pd.DataFrame) -> tuple[pd.DataFrame, str]:
+        if isinstance(y, pd.Series):
+            target = str(y.name) if y.name is not None else (self.target or "y")
+            return self._numeric(y.to_frame(target), target), target
+        if not isinstance(y, pd.DataFrame):
+            raise DataError(f"y must be a pandas Series or DataFrame; got {type(y).__name__}.")
+        target = getattr(self, "target_name_", None) or self.target
+        if target is None:
+            if y.shape[1] != 1:
+                raise DataError(
+                    f"y has {y.shape[1]} columns ({', '.join(map(str, y.columns))}); name the "
+                    "one to forecast with target=."
+                )
+            target = y.columns[0]
+        if target not in y.columns:
+            raise DataError(
+                f"y has no column {target!r}; columns are {', '.join(map(str, y.columns))}."
+            )
+        numeric = [c for c in y.columns if c == target or pd.api.types.is_numeric_dtype(y[c])]
+        return self._numeric(y[numeric], target), str(target)
+
+    @staticmethod
+    def _numeric(frame: pd.DataFrame, target: str) -> pd.DataFrame:
+        if len(frame) == 0:
+            raise NotEnoughDataError("y is empty.")
+        if not pd.api.types.is_numeric_dtype(frame[target]) or pd.api.types.is_bool_dtype(
+            frame[target]
+        ):
+            values = pd.to_numeric(frame[target], errors="coerce")
+            bad = values.isna() & frame[target].notna()
+            if bad.any():
+                stamp = frame.index[int(np.flatnonzero(bad.to_numpy())[0])]
+                raise DataError(
+                    f"y, column '{target}', at {stamp}: {frame[target][bad].iloc[0]!r} is not a number."
+                )
+            frame = frame.assign(**{target: values})
+        return frame.astype(float)

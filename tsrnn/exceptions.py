@@ -1,0 +1,50 @@
+"""The small exception hierarchy of tsrnn.
+
+Every error tsrnn raises on purpose derives from :class:`TsrnnError`, so callers can
+catch all of them at once, and from the builtin it refines (``ValueError``,
+``TypeError``, ``KeyError``), so ordinary ``except ValueError`` code keeps working.
+The CLI maps :class:`InputError` subclasses to exit status 2 and the rest to 1.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TsrnnError",
+    "InputError",
+    "DataError",
+    "NotEnoughDataError",
+    "DatasetNotFoundError",
+    "ModelFileError",
+    "DataWarning",
+]
+
+
+class TsrnnError(Exception):
+    """Base class of every error raised by tsrnn."""
+
+
+class InputError(TsrnnError, ValueError):
+    """Bad input from the user: a parameter, a file or a column (CLI exit status 2)."""
+
+
+class DataError(InputError):
+    """A data file or series cannot be used as given (names the file, column or row)."""
+
+
+class NotEnoughDataError(DataError):
+    """The series is shorter than the model needs; the message gives the minimum length."""
+
+
+class DatasetNotFoundError(InputError, KeyError):
+    """No bundled dataset has the requested name."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ModelFileError(InputError):
+    """A model file is missing, corrupted, not a tsrnn model, or from an incompatible version."""
+
+
+class DataWarning(UserWarning):
+    """Something in the data was repaired (sorted, filled); the message says what and how much."""
