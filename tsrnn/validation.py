@@ -184,6 +184,7 @@ def fill_missing(
     policy: str,
     source: str = "y",
     target: str | None = None,
+    gaps: int = 0,
 ) -> pd.DataFrame:
     """Apply a missing-value policy to every column of a regular frame.
 
@@ -200,6 +201,8 @@ def fill_missing(
     target : str, optional
         The column being forecast; a missing covariate column that is entirely empty is
         dropped with a warning, an empty target is an error.
+    gaps : int
+        How many rows were inserted for timestamps absent from the data (for the message).
 
     Returns
     -------
@@ -240,9 +243,9 @@ def fill_missing(
     where = f"in '{target}'" if target is not None else ""
     others = f" and {n_missing - in_target} in other columns" if n_missing > in_target else ""
     how = "interpolation" if policy == "interpolate" else "forward fill"
+    absent = f" ({gaps} timestamps were absent from the data)" if gaps else ""
     warnings.warn(
-        f"{source}: filled {in_target} missing value(s) {where}{others} "
-        f"(blank cells or gaps in the dates) by {how}.",
+        f"{source}: filled {in_target} missing value(s) {where}{others} by {how}{absent}.",
         DataWarning,
         stacklevel=2,
     )
@@ -291,7 +294,8 @@ def prepare_frame(
     if freq is None:
         freq = frame.index.freqstr if frame.index.freq is not None else None
     freq = freq or infer_frequency(frame.index, source)
+    n_rows = len(frame)
     frame = _regularize(frame, freq, source)
-    frame = fill_missing(frame, missing, source, target=target)
+    frame = fill_missing(frame, missing, source, target=target, gaps=len(frame) - n_rows)
     columns = [target] + [c for c in frame.columns if c != target]
     return frame[columns], freq

@@ -1,0 +1,46 @@
+"""Formatting forecasts for the terminal and writing output files atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from tsrnn.io import atomic_write
+
+
+def forecast_table(point: pd.Series, interval: pd.DataFrame) -> pd.DataFrame:
+    """The ``date,forecast,lower,upper`` table of the contract."""
+    table = pd.DataFrame(
+        {
+            "forecast": point.to_numpy(),
+            "lower": interval["lower"].to_numpy(),
+            "upper": interval["upper"].to_numpy(),
+        },
+        index=point.index,
+    )
+    table.index.name = "date"
+    return table
+
+
+def _date_strings(index: pd.DatetimeIndex) -> list[str]:
+    midnight = bool((index == index.normalize()).all()) and index.tz is None
+    return [ts.strftime("%Y-%m-%d") if midnight else ts.isoformat() for ts in index]
+
+
+def render(table: pd.DataFrame, fmt: str) -> str:
+    """Render a forecast table as ``csv``, ``json`` (records) or an aligned ``table``."""
+    frame = table.reset_index()
+    frame["date"] = _date_strings(table.index)
+    if fmt == "json":
+        return json.dumps(frame.to_dict(orient="records"), indent=1) + "\n"
+    if fmt == "table":
+        return frame.to_string(index=False, float_format=lambda v: f"{v:.4f}") + "\n"
+    return frame.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+
+
+def write_output(table: pd.DataFrame, path: str) -> None:
+    """Write the table to ``path`` (JSON for ``.json``, CSV otherwise) without partial files."""
+    text = render(table, "json" if Path(path).suffix.lower() == ".json" else "csv")
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
