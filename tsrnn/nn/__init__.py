@@ -1,0 +1,29 @@
+"""Torch code of tsrnn: the recurrent module, zero-copy windows and the training loop.
+
+This is the only package that imports torch; ``import tsrnn`` does not load it.
+"""
+
+from .modules import RecurrentNet
+from .training import (
+    TrainResult,
+    arrays_to_state,
+    predict_network,
+    resolve_device,
+    state_to_arrays,
+    thread_policy,
+    train_network,
+)
+from .windows import last_window, make_windows
+
+__all__ = [
+    "RecurrentNet",
+    "TrainResult",
+    "arrays_to_state",
+    "last_window",
+    "make_windows",
+    "predict_network",
+    "resolve_device",
+    "state_to_arrays",
+    "thread_policy",
+    "train_network",
+]
