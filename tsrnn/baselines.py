@@ -16,7 +16,7 @@ import numpy as np
 from scipy.stats import norm
 
 from tsrnn.base import BaseForecaster
-from tsrnn.exceptions import InputError
+from tsrnn.exceptions import NotEnoughDataError
 from tsrnn.validation import season_length_for
 
 __all__ = [
@@ -160,7 +160,7 @@ class SeasonalNaiveForecaster(BaseForecaster):
             self.season_length_ = self._check_horizon(self.season_length, "season_length")
         m = self.season_length_
         if len(y) <= m:
-            raise InputError(
+            raise NotEnoughDataError(
                 f"y has {len(y)} observations but season_length={m} needs at least {m + 1}; "
                 "use a longer series or a shorter season_length."
             )

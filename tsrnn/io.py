@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tsrnn.exceptions import DataError
+from tsrnn.exceptions import DataError, InputError
 from tsrnn.validation import prepare_frame
 
 __all__ = ["LoadedData", "read_csv", "atomic_write"]
@@ -130,9 +130,9 @@ def _parse_dates(raw: pd.Series, column: str, name: str, lines: np.ndarray) -> p
     return pd.DatetimeIndex(parsed, name=column)
 
 
-def _looks_like_dates(raw: pd.Series) -> bool:
+def _looks_like_dates(raw: pd.Series, decimal_comma: bool) -> bool:
     sample = raw[~_missing_mask(raw)].head(50)
-    if sample.empty or not np.isnan(_to_numbers(sample, False)).all():
+    if sample.empty or not np.isnan(_to_numbers(sample, decimal_comma)).all():
         return False  # numbers (even 20240101) are values, not dates
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -150,7 +150,14 @@ def _choose_date_column(raw: pd.DataFrame, date_col: str | None, name: str) -> s
                 f"{name}: no column '{date_col}'. Columns are: {', '.join(raw.columns)}."
             )
         return date_col
-    candidates = [c for c in raw.columns if _looks_like_dates(raw[c])]
+    decimal_comma = raw.attrs.get("decimal_comma", False)
+    candidates = [c for c in raw.columns if _looks_like_dates(raw[c], decimal_comma)]
+    if not candidates:  # a text column named like dates: its bad values get a precise error
+        candidates = [
+            c
+            for c in raw.columns
+            if c.lower() in _DATE_NAMES and np.isnan(_to_numbers(raw[c], decimal_comma)).any()
+        ]
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
@@ -289,10 +296,21 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
         Destination.
     write : callable
         Called with the temporary file's path; must write the whole content.
+
+    Raises
+    ------
+    InputError
+        If no file can be created in the destination folder (missing or not writable).
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot write the file ({exc.strerror}). "
+            f"Check that the folder {folder} exists and is writable."
+        ) from exc
     os.close(fd)
     try:
         write(tmp)
