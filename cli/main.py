@@ -337,7 +337,7 @@ def datasets_show(name: str, rows: int) -> None:
     click.echo(f"{'name':>12}: {frame.attrs['dataset']}")
     for key, value in summary.items():
         click.echo(f"{key:>12}: {value}")
-    click.echo(f"{'missing':>12}: {int(frame.isna().sum().sum())} cells (incl. closed-market days)")
+    click.echo(f"{'missing':>12}: {int(frame.isna().sum().sum())} cells (incl. dates absent from the file)")
     click.echo("")
     click.echo(frame.head(rows).to_string())
 
