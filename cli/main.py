@@ -337,7 +337,9 @@ def datasets_show(name: str, rows: int) -> None:
     click.echo(f"{'name':>12}: {frame.attrs['dataset']}")
     for key, value in summary.items():
         click.echo(f"{key:>12}: {value}")
-    click.echo(f"{'missing':>12}: {int(frame.isna().sum().sum())} cells (incl. dates absent from the file)")
+    click.echo(
+        f"{'missing':>12}: {int(frame.isna().sum().sum())} cells (incl. dates absent from the file)"
+    )
     click.echo("")
     click.echo(frame.head(rows).to_string())
 
@@ -493,4 +495,6 @@ def backtest(
     if output:
         result.to_csv(output)
     if report:
-        result.to_html(report, title=f"Backtest of {loaded.source} ({loaded.target})")
+        result.to_html(
+            report, title=f"Backtest of {loaded.source} ({loaded.target})", history=loaded.y
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -14,15 +15,87 @@ from tsrnn.compare import compare_forecasts
 from tsrnn.exceptions import InputError
 from tsrnn.io import atomic_write
 
-__all__ = ["BacktestResult", "METRIC_NAMES"]
+__all__ = ["BacktestResult", "METRIC_NAMES", "DEFAULT_METRICS", "check_metric_names"]
 
-METRIC_NAMES = ("mae", "rmse", "mape", "smape", "mase", "bias", "coverage", "winkler")
+#: Metrics reported when none are named.
+DEFAULT_METRICS = ("mae", "rmse", "mape", "smape", "mase", "bias", "coverage", "winkler")
+#: Every metric a backtest can report. ``pinball`` is the mean pinball loss of the
+#: interval bounds as the ``alpha/2`` and ``1 - alpha/2`` quantiles (``alpha/4`` times
+#: the Winkler score).
+METRIC_NAMES = (*DEFAULT_METRICS, "pinball")
 _LEVELS = {
     None: ["model"],
     "model": ["model"],
     "fold": ["model", "fold"],
     "step": ["model", "step"],
 }
+
+
+def check_metric_names(names: list[str] | None) -> list[str]:
+    """The metric names to report (the defaults for ``None``), or raise for unknown ones.
+
+    Raises
+    ------
+    InputError
+        If a name is not in :data:`METRIC_NAMES`, or ``names`` is a plain string or empty.
+    """
+    if names is None:
+        return list(DEFAULT_METRICS)
+    if isinstance(names, str) or not names:
+        raise InputError(f"metrics must be a non-empty list of names; got {names!r}.")
+    unknown = [name for name in names if name not in METRIC_NAMES]
+    if unknown:
+        raise InputError(
+            f"unknown metric(s) {', '.join(map(str, unknown))}; "
+            f"choose from {', '.join(METRIC_NAMES)}."
+        )
+    return list(names)
+
+
+class _Group(NamedTuple):
+    """The arrays of one group of forecast rows, and the nominal coverage."""
+
+    y: np.ndarray
+    f: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    scale: np.ndarray
+    coverage: float
+
+
+def _mase(g: _Group) -> float:
+    """Mean of |error| / fold scale; a zero scale gives 0 for exact forecasts, else inf."""
+    error = np.abs(g.y - g.f)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = np.where(g.scale == 0, np.where(error == 0, 0.0, np.inf), error / g.scale)
+    return float(np.mean(scaled))
+
+
+def _pinball(g: _Group) -> float:
+    alpha = 1 - g.coverage
+    low = M.pinball_loss(g.y, g.lower, alpha / 2)
+    return (low + M.pinball_loss(g.y, g.upper, 1 - alpha / 2)) / 2
+
+
+_METRICS = {
+    "mae": lambda g: M.mae(g.y, g.f),
+    "rmse": lambda g: M.rmse(g.y, g.f),
+    "mape": lambda g: M.mape(g.y, g.f) if np.any(g.y != 0) else np.nan,
+    "smape": lambda g: M.smape(g.y, g.f),
+    "mase": _mase,
+    "bias": lambda g: M.bias(g.y, g.f),
+    "coverage": lambda g: M.coverage(g.y, g.lower, g.upper),
+    "winkler": lambda g: M.winkler_score(g.y, g.lower, g.upper, g.coverage),
+    "pinball": _pinball,
+}
+
+
+def _metric_or_nan(name: str, group: _Group) -> float:
+    """The metric, or NaN where it cannot be computed (non-finite forecasts or intervals)."""
+    try:
+        return float(_METRICS[name](group))
+    except ValueError:
+        return float("nan")
 
 
 class BacktestResult:
@@ -49,17 +122,12 @@ class BacktestResult:
         fold_spacing: int,
         season_length: int,
     ) -> None:
-        unknown = sorted(set(metric_names or ()) - set(METRIC_NAMES))
-        if unknown:
-            raise InputError(
-                f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRIC_NAMES)}."
-            )
+        self.metric_names = check_metric_names(metric_names)
         self.forecasts = forecasts
         self.timings = timings
         self.coverage = coverage
         self.fold_spacing = fold_spacing
         self.season_length = season_length
-        self.metric_names = list(metric_names or METRIC_NAMES)
         self._scales = scales
 
     @property
@@ -76,31 +144,35 @@ class BacktestResult:
         """Metrics per model, per ``'fold'`` or per horizon ``'step'``.
 
         MASE divides each absolute error by the in-sample (seasonal) naive MAE of its
-        fold's training data, then averages; the others use :mod:`tsrnn.metrics`.
+        fold's training data, then averages; the others use :mod:`tsrnn.metrics`. A
+        metric is NaN for a group whose values are not all finite (a model that
+        returned NaN), rather than failing the whole table.
+
+        Parameters
+        ----------
+        level : {None, 'model', 'fold', 'step'}
+            None and 'model': one row per model; 'fold': a (model, fold) index;
+            'step': a (model, step) index.
+
+        Returns
+        -------
+        pd.DataFrame
+            One column per metric in ``metric_names``.
         """
         if level not in _LEVELS:
             raise InputError(f"level must be None, 'fold' or 'step'; got {level!r}.")
         table = self.forecasts.merge(self._scales, on=["model", "fold"], how="left")
         keys = _LEVELS[level]
-        result = table.groupby(keys, sort=False).apply(self._group_metrics, include_groups=False)
-        if level is None or level == "model":
-            result = result.loc[self.models]
-        return result[self.metric_names]
+        records = []
+        for key, group in table.groupby(keys, sort=False):  # forecasts are in model order
+            key = key if isinstance(key, tuple) else (key,)
+            records.append({**dict(zip(keys, key, strict=True)), **self._group_metrics(group)})
+        return pd.DataFrame(records, columns=[*keys, *self.metric_names]).set_index(keys)
 
-    def _group_metrics(self, group: pd.DataFrame) -> pd.Series:
-        y, f = group["actual"].to_numpy(), group["forecast"].to_numpy()
-        lower, upper = group["lower"].to_numpy(), group["upper"].to_numpy()
-        values = {
-            "mae": M.mae(y, f),
-            "rmse": M.rmse(y, f),
-            "smape": M.smape(y, f),
-            "bias": M.bias(y, f),
-            "mase": float(np.mean(np.abs(y - f) / group["scale"].to_numpy())),
-            "coverage": M.coverage(y, lower, upper),
-            "winkler": M.winkler_score(y, lower, upper, self.coverage),
-        }
-        values["mape"] = M.mape(y, f) if np.any(y != 0) else np.nan
-        return pd.Series(values)
+    def _group_metrics(self, group: pd.DataFrame) -> dict[str, float]:
+        columns = ("actual", "forecast", "lower", "upper", "scale")
+        data = _Group(*(group[c].to_numpy(dtype=float) for c in columns), self.coverage)
+        return {name: _metric_or_nan(name, data) for name in self.metric_names}
 
     def compare(
         self, baseline: str | None = None, loss: str = "squared", alpha: float = 0.05

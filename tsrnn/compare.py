@@ -64,7 +64,9 @@ def _dm_on_losses(
         raise InputError(f"the Diebold-Mariano test needs at least 3 loss values; got {n}.")
     diff = loss_a - loss_b
     lags = min(horizon - 1, n - 2)
-    if np.allclose(diff, diff[0]):  # constant differential: no variance to test with
+    if not np.all(np.isfinite(diff)):
+        raise InputError("the losses must be finite; a forecast or actual value is NaN or inf.")
+    if np.ptp(diff) <= 1e-12 * np.max(np.abs(diff)):  # constant: no variance to test with
         sign = float(np.sign(diff[0]))
         statistic = math.copysign(math.inf, sign) if sign else 0.0
         two_sided = 0.0 if sign else 1.0
@@ -100,6 +102,15 @@ def diebold_mariano(
     alternative: str = "two-sided",
 ) -> DMResult:
     """Diebold-Mariano test with the HLN correction for one series of h-step forecasts.
+
+    With ``d`` the loss differential (loss of A minus loss of B) over ``n`` points,
+    the statistic is ``mean(d) / sqrt(lrv / n)``, where ``lrv`` is the Newey-West
+    long-run variance with ``h - 1`` lags and Bartlett weights ``1 - k/h``
+    (autocovariances divided by ``n``), times the Harvey-Leybourne-Newbold factor
+    ``sqrt((n + 1 - 2h + h(h - 1)/n) / n)``; p-values come from a t distribution with
+    ``n - 1`` degrees of freedom (statsmodels' ``diebold_mariano_test`` with
+    ``lags=h - 1, harvey_adj=True``). A constant differential has no variance: the
+    statistic is then 0 (p = 1) if it is zero and infinite (p = 0) otherwise.
 
     Parameters
     ----------
@@ -162,20 +173,48 @@ def compare_forecasts(
     Returns
     -------
     pd.DataFrame
-        Indexed by model: ``mean_loss``, ``baseline_loss``, ``statistic``,
-        ``p_better``, ``p_worse``, ``p_value`` (two-sided) and ``verdict``.
+        Indexed by model: ``mean_loss``, ``baseline_loss`` (mean loss per fold),
+        ``statistic`` (negative: the model has lower loss), ``p_better`` and ``p_worse``
+        (one-sided), ``p_value`` (two-sided), ``lags`` (HAC lags from fold overlap) and
+        ``verdict``, which says "more accurate" or "less accurate" when the one-sided
+        test in that direction rejects at ``alpha``.
+
+    Raises
+    ------
+    InputError
+        If ``baseline`` is not a model of the table, there are fewer than 3 folds, or
+        ``loss`` or ``alpha`` is invalid.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({
+    ...     "model": ["a"] * 4 + ["b"] * 4, "fold": [0, 1, 2, 3] * 2, "step": 1,
+    ...     "actual": 0.0, "forecast": [0.1, -0.2, 0.1, 0.0, 1.0, -2.0, 1.5, 1.2]})
+    >>> compare_forecasts(table, "b").loc["a", "verdict"]
+    'a is more accurate than b at the 5% level'
     """
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha must be between 0 and 1; got {alpha!r}.")
+    if loss not in LOSSES:
+        raise InputError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}.")
     models = list(dict.fromkeys(forecasts["model"]))
     if baseline not in models:
         raise InputError(f"baseline {baseline!r} is not one of the models: {', '.join(models)}.")
     horizon = int(forecasts["step"].max())
     overlap = math.ceil(horizon / (fold_spacing or horizon))
     base = _fold_losses(forecasts, baseline, loss)
+    if not np.all(np.isfinite(base)):
+        raise InputError(
+            f"baseline {baseline!r} has missing or infinite forecasts; choose another baseline."
+        )
     rows = {}
     for model in models:
         if model == baseline:
             continue
         own = _fold_losses(forecasts, model, loss).reindex(base.index)
+        if not np.all(np.isfinite(own)):  # one broken model must not sink the whole table
+            rows[model] = _not_comparable(model, baseline, float(base.mean()))
+            continue
         two = _dm_on_losses(own.to_numpy(), base.to_numpy(), overlap, "two-sided")
         p_better = _one_sided(two.statistic, two.pvalue, "less")
         p_worse = _one_sided(two.statistic, two.pvalue, "greater")
@@ -186,9 +225,26 @@ def compare_forecasts(
             "p_better": p_better,
             "p_worse": p_worse,
             "p_value": two.pvalue,
+            "lags": two.lags,
             "verdict": _verdict(model, baseline, p_better, p_worse, alpha),
         }
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
+    columns = ["mean_loss", "baseline_loss", "statistic", "p_better", "p_worse", "p_value"]
+    columns += ["lags", "verdict"]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("model")
+
+
+def _not_comparable(model: str, baseline: str, baseline_loss: float) -> dict:
+    nan = float("nan")
+    return {
+        "mean_loss": nan,
+        "baseline_loss": baseline_loss,
+        "statistic": nan,
+        "p_better": nan,
+        "p_worse": nan,
+        "p_value": nan,
+        "lags": nan,
+        "verdict": f"{model} cannot be compared with {baseline}: it has missing or infinite forecasts",
+    }
 
 
 def _verdict(model: str, baseline: str, p_better: float, p_worse: float, alpha: float) -> str:
