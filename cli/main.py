@@ -8,6 +8,7 @@ imported only by the command that needs them, so ``tsrnn --help`` is instant.
 
 from __future__ import annotations
 
+import shlex
 import sys
 import traceback
 import warnings
@@ -434,7 +435,7 @@ def _parse_models(text: str) -> list[str]:
     "--n-jobs", type=int, default=1, show_default=True, help="Parallel jobs (-1: all cores)."
 )
 @click.option("--output", "-o", help="Write the tidy forecasts table to this CSV file.")
-@click.option("--report", help="Write a self-contained HTML report to this file.")
+@click.option("--report", help="Write a report: self-contained HTML (.html) or Markdown (.md).")
 def backtest(
     data: Path,
     models: str,
@@ -495,6 +496,15 @@ def backtest(
     if output:
         result.to_csv(output)
     if report:
-        result.to_html(
-            report, title=f"Backtest of {loaded.source} ({loaded.target})", history=loaded.y
+        from tsrnn.report import write_report
+
+        write_report(
+            result,
+            report,
+            title=f"Backtest of {Path(loaded.source).name} ({loaded.target})",
+            history=loaded.y,
+            models=result.final_models,
+            data_summary={"file": loaded.source, "frequency": loaded.freq},
+            command=shlex.join(["tsrnn", *sys.argv[1:]]),
+            baseline=baseline,
         )

@@ -110,6 +110,9 @@ class BacktestResult:
         Seconds per model and fold, with the action taken (``fit``, ``warm``, ``update``).
     coverage : float
         Nominal coverage of the intervals.
+    final_models : dict of str -> forecaster
+        Each model as fitted (or updated) for the last fold; the neural models carry
+        their training curves in ``history_``.
     """
 
     def __init__(
@@ -121,7 +124,9 @@ class BacktestResult:
         coverage: float,
         fold_spacing: int,
         season_length: int,
+        final_models: dict | None = None,
     ) -> None:
+        self.final_models = final_models or {}
         self.metric_names = check_metric_names(metric_names)
         self.forecasts = forecasts
         self.timings = timings

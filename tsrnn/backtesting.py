@@ -162,8 +162,12 @@ def _refit(task: _Task, current: object | None, train: pd.Series | pd.DataFrame)
 
 def _run_task(
     task: _Task, y: pd.Series | pd.DataFrame, coverage: float
-) -> tuple[list[pd.DataFrame], list[dict]]:
-    """Run one chain of folds: refit or update, then forecast each fold's test window."""
+) -> tuple[list[pd.DataFrame], list[dict], object]:
+    """Run one chain of folds: refit or update, then forecast each fold's test window.
+
+    Returns the forecast tables, the timings and the model as fitted for the chain's
+    last fold.
+    """
     tables, timings, current, prev_end = [], [], None, None
     for fold, train_idx, test_idx in task.folds:
         cutoff = y.index[train_idx[-1]]
@@ -193,7 +197,7 @@ def _run_task(
         }
         tables.append(pd.DataFrame(table, columns=_COLUMNS))
         prev_end = train_idx[-1]
-    return tables, timings
+    return tables, timings, current
 
 
 def _target(y: pd.Series | pd.DataFrame, model) -> pd.Series:
@@ -296,13 +300,16 @@ def backtest(
     outputs = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_run_task)(task, y, coverage) for task in tasks
     )
-    tables, timings = [], []
+    tables, timings, final_models = [], [], {}
+    last_fold = folds[-1][0]
     with tqdm(
         total=len(models) * len(folds), disable=not verbose, file=sys.stderr, unit="fold"
     ) as bar:
-        for task, (task_tables, task_timings) in zip(tasks, outputs, strict=True):
+        for task, (task_tables, task_timings, fitted) in zip(tasks, outputs, strict=True):
             tables += task_tables
             timings += task_timings
+            if task.folds[-1][0] == last_fold:
+                final_models[task.name] = fitted
             bar.update(len(task.folds))
     forecasts = pd.concat(tables, ignore_index=True)
     forecasts = forecasts.sort_values(["model", "fold", "step"], key=_model_order(models))
@@ -315,6 +322,7 @@ def backtest(
         coverage=coverage,
         fold_spacing=_spacing(folds),
         season_length=m,
+        final_models={name: final_models[name] for name in models},
     )
 
 

@@ -88,6 +88,8 @@ def _sections(
     last_folds: int,
 ) -> list[Block]:
     """The report as a list of blocks that both the HTML and the Markdown renderer read."""
+    if models is None:  # the models as fitted for the last fold (training curves, params)
+        models = getattr(result, "final_models", None) or None
     ylabel = _ylabel(history, data_summary)
     head = headline(result, baseline)
     folds = result.forecasts["fold"].nunique()
