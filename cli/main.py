@@ -8,7 +8,6 @@ imported only by the command that needs them, so ``tsrnn --help`` is instant.
 
 from __future__ import annotations
 
-import shlex
 import sys
 import traceback
 import warnings
@@ -16,8 +15,9 @@ from pathlib import Path
 
 import click
 
-from tsrnn.cli.models import MODELS, NEURAL, build_model, parse_int_tuple
-from tsrnn.exceptions import DataError, InputError, TsrnnError
+from tsrnn.cli.models import MODELS
+from tsrnn.cli.options import data_options, emit, fit_model, model_options
+from tsrnn.exceptions import InputError, TsrnnError
 
 _MODEL_CHOICE = click.Choice(sorted(MODELS))
 
@@ -58,135 +58,6 @@ def main(debug: bool) -> None:
     """tsrnn: LSTM/GRU/RNN forecasts you can trust, checked against classical baselines."""
 
 
-def data_options(func):
-    """Options that say how to read a CSV."""
-    for option in reversed(
-        [
-            click.option(
-                "--target", help="Column to forecast (optional when only one is numeric)."
-            ),
-            click.option(
-                "--date-col", help="Column of timestamps (optional when only one parses as dates)."
-            ),
-            click.option(
-                "--freq", help="Pandas frequency alias (D, B, h, MS...); inferred by default."
-            ),
-            click.option(
-                "--missing",
-                type=click.Choice(["interpolate", "ffill", "error"]),
-                default="interpolate",
-                show_default=True,
-                help="What to do with blank cells and gaps in the dates.",
-            ),
-        ]
-    ):
-        func = option(func)
-    return func
-
-
-def model_options(func):
-    """Options of the models; each applies to the models that have it."""
-    for option in reversed(
-        [
-            click.option(
-                "--horizon",
-                type=click.IntRange(min=1),
-                default=7,
-                show_default=True,
-                help="Steps to forecast.",
-            ),
-            click.option(
-                "--lookback", type=click.IntRange(min=1), help="Input window of the neural models."
-            ),
-            click.option(
-                "--epochs", type=click.IntRange(min=1), help="Training epochs of the neural models."
-            ),
-            click.option(
-                "--hidden-size",
-                type=click.IntRange(min=1),
-                help="Hidden units of the neural models.",
-            ),
-            click.option(
-                "--layers", "num_layers", type=click.IntRange(min=1), help="Recurrent layers."
-            ),
-            click.option(
-                "--covariates/--no-covariates",
-                default=False,
-                show_default=True,
-                help="Neural models: use the other numeric columns as past covariates.",
-            ),
-            click.option("--order", help="ARIMA order p,d,q (default: automatic)."),
-            click.option("--seasonal-order", help="Seasonal ARIMA order P,D,Q,m."),
-            click.option(
-                "--season-length",
-                type=click.IntRange(min=1),
-                help="Season length for seasonal-naive and ARIMA (default from the frequency).",
-            ),
-            click.option(
-                "--seed",
-                "random_state",
-                type=int,
-                default=0,
-                show_default=True,
-                help="Random seed of the neural models.",
-            ),
-            click.option("--quiet", is_flag=True, help="No progress output."),
-        ]
-    ):
-        func = option(func)
-    return func
-
-
-def _model_params(model: str, opts: dict) -> dict:
-    params = {
-        k: opts.get(k)
-        for k in (
-            "horizon",
-            "lookback",
-            "epochs",
-            "hidden_size",
-            "num_layers",
-            "season_length",
-            "random_state",
-        )
-    }
-    params["order"] = parse_int_tuple(opts.get("order"), "order", 3)
-    params["seasonal_order"] = parse_int_tuple(opts.get("seasonal_order"), "seasonal-order", 4)
-    params["target"] = opts.get("target")
-    if model in NEURAL:
-        params["verbose"] = not opts.get("quiet") and sys.stderr.isatty()
-    return params
-
-
-def _fit_model(data_path: Path, model: str, opts: dict):
-    from tsrnn.io import read_csv
-
-    data = read_csv(
-        data_path,
-        opts.get("target"),
-        opts.get("date_col"),
-        freq=opts.get("freq"),
-        missing=opts.get("missing", "interpolate"),
-        covariates=bool(opts.get("covariates")) and model in NEURAL,
-    )
-    opts = {**opts, "target": data.target}
-    estimator = build_model(model, _model_params(model, opts))
-    try:
-        estimator.fit(data.frame if data.frame.shape[1] > 1 else data.y)
-    except DataError as exc:  # e.g. too short for the model: say which file and column
-        raise type(exc)(f"{data.source}, column '{data.target}': {exc}") from exc
-    return estimator, data
-
-
-def _emit(table, fmt: str, output: str | None) -> None:
-    from tsrnn.cli.output import render, write_output
-
-    if output:
-        write_output(table, output)
-    else:
-        click.echo(render(table, fmt), nl=False)
-
-
 @main.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @data_options
@@ -222,13 +93,13 @@ def forecast(
     """
     from tsrnn.cli.output import forecast_table
 
-    estimator, loaded = _fit_model(data, model, opts)
+    estimator, loaded = fit_model(data, model, opts)
     table = forecast_table(estimator.predict(), estimator.predict_interval(coverage=coverage))
     if plot:
         from tsrnn.plotting import plot_forecast
 
         plot_forecast(loaded.y, table, plot, coverage=coverage, title=f"{data.name}: {model}")
-    _emit(table, fmt, output)
+    emit(table, fmt, output)
 
 
 @main.command()
@@ -241,7 +112,7 @@ def forecast(
 @click.option("--save", "save_path", required=True, help="Model file to write (e.g. model.tsrnn).")
 def fit(data: Path, model: str, save_path: str, **opts) -> None:
     """Fit a model on a CSV file and save it to a model file."""
-    estimator, loaded = _fit_model(data, model, opts)
+    estimator, loaded = fit_model(data, model, opts)
     estimator.save(save_path)
     click.echo(
         f"saved {model} fitted on {loaded.source} ({len(loaded.frame)} rows of "
@@ -305,7 +176,7 @@ def predict(
     table = forecast_table(
         estimator.predict(horizon), estimator.predict_interval(horizon, coverage=coverage)
     )
-    _emit(table, fmt, output)
+    emit(table, fmt, output)
 
 
 @main.group()
@@ -358,153 +229,11 @@ def datasets_export(name: str, file: Path) -> None:
     click.echo(f"wrote {file}", err=True)
 
 
-def _parse_refit(text: str) -> bool | int:
-    lowered = text.strip().lower()
-    if lowered in ("true", "always", "yes"):
-        return True
-    if lowered in ("false", "never", "no", "0"):
-        return False
-    if lowered.isdigit():
-        return int(lowered)
-    raise InputError(f"--refit must be always, never or a number of folds; got {text!r}.")
+def _register() -> None:
+    # Imported here so the backtest module can use the shared options without a cycle.
+    from tsrnn.cli.backtest import backtest
+
+    main.add_command(backtest)
 
 
-def _parse_models(text: str) -> list[str]:
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in MODELS]
-    if unknown or not names:
-        raise InputError(
-            f"--models: unknown model(s) {', '.join(unknown) or '(none given)'}; "
-            f"choose from {', '.join(sorted(MODELS))}."
-        )
-    return list(dict.fromkeys(names))
-
-
-@main.command()
-@click.argument("data", type=click.Path(path_type=Path))
-@data_options
-@click.option(
-    "--models",
-    default="naive,seasonal-naive,arima,lstm",
-    show_default=True,
-    help="Comma-separated models to compare.",
-)
-@model_options
-@click.option(
-    "--folds",
-    type=click.IntRange(min=1),
-    default=10,
-    show_default=True,
-    help="Number of rolling origins.",
-)
-@click.option(
-    "--step", type=click.IntRange(min=1), help="Steps between origins (default: horizon)."
-)
-@click.option(
-    "--window",
-    type=click.Choice(["expanding", "sliding"]),
-    default="expanding",
-    show_default=True,
-    help="Training window at each origin.",
-)
-@click.option(
-    "--window-size",
-    type=click.IntRange(min=2),
-    default=500,
-    show_default=True,
-    help="Training observations of a sliding window.",
-)
-@click.option(
-    "--refit",
-    default="always",
-    show_default=True,
-    help="Refit at every fold (always), never (fit once, then update), or every N folds.",
-)
-@click.option(
-    "--warm-start", is_flag=True, help="Neural refits start from the previous fold's weights."
-)
-@click.option("--baseline", help="Model to test the others against (default: naive, if included).")
-@click.option(
-    "--coverage",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.9,
-    show_default=True,
-    help="Nominal coverage of the prediction intervals.",
-)
-@click.option(
-    "--n-jobs", type=int, default=1, show_default=True, help="Parallel jobs (-1: all cores)."
-)
-@click.option("--output", "-o", help="Write the tidy forecasts table to this CSV file.")
-@click.option("--report", help="Write a report: self-contained HTML (.html) or Markdown (.md).")
-def backtest(
-    data: Path,
-    models: str,
-    folds: int,
-    step: int | None,
-    window: str,
-    window_size: int,
-    refit: str,
-    warm_start: bool,
-    baseline: str | None,
-    coverage: float,
-    n_jobs: int,
-    output: str | None,
-    report: str | None,
-    **opts,
-) -> None:
-    """Compare models on rolling-origin folds: metrics and Diebold-Mariano tests.
-
-    Prints the metrics table (one row per model) and the verdicts against the baseline.
-    """
-    import tsrnn
-    from tsrnn.io import read_csv
-
-    names, refit_policy = _parse_models(models), _parse_refit(refit)
-    covariates = bool(opts.get("covariates"))
-    loaded = read_csv(
-        data,
-        opts.get("target"),
-        opts.get("date_col"),
-        freq=opts.get("freq"),
-        missing=opts.get("missing", "interpolate"),
-        covariates=covariates,
-    )
-    progress = not opts.get("quiet") and sys.stderr.isatty()
-    opts = {**opts, "target": loaded.target, "quiet": True}  # one bar over folds, none per fit
-    if window == "expanding":
-        splitter = tsrnn.ExpandingWindowSplitter(horizon=opts["horizon"], n_folds=folds, step=step)
-    else:
-        splitter = tsrnn.SlidingWindowSplitter(
-            horizon=opts["horizon"], n_folds=folds, step=step, window=window_size
-        )
-    estimators = {name: build_model(name, _model_params(name, opts)) for name in names}
-    result = tsrnn.backtest(
-        estimators,
-        loaded.frame if covariates else loaded.y,
-        splitter,
-        refit=refit_policy,
-        warm_start=warm_start,
-        n_jobs=n_jobs,
-        coverage=coverage,
-        verbose=progress,
-    )
-    click.echo(result.metrics.round(4).to_string())
-    if len(names) > 1 and folds >= 3:
-        click.echo("")
-        for verdict in result.compare(baseline)["verdict"]:
-            click.echo(verdict)
-    if output:
-        result.to_csv(output)
-    if report:
-        from tsrnn.report import write_report
-
-        write_report(
-            result,
-            report,
-            title=f"Backtest of {Path(loaded.source).name} ({loaded.target})",
-            history=loaded.y,
-            models=result.final_models,
-            data_summary={"file": loaded.source, "frequency": loaded.freq},
-            command=shlex.join(["tsrnn", *sys.argv[1:]]),
-            baseline=baseline,
-        )
+_register()

@@ -1,0 +1,165 @@
+"""``tsrnn backtest``: compare models on rolling-origin folds."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from tsrnn.cli.models import MODELS, build_model
+from tsrnn.cli.options import data_options, model_options, model_params
+from tsrnn.exceptions import InputError
+
+
+def _parse_refit(text: str) -> bool | int:
+    lowered = text.strip().lower()
+    if lowered in ("true", "always", "yes"):
+        return True
+    if lowered in ("false", "never", "no", "0"):
+        return False
+    if lowered.isdigit():
+        return int(lowered)
+    raise InputError(f"--refit must be always, never or a number of folds; got {text!r}.")
+
+
+def _parse_models(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in MODELS]
+    if unknown or not names:
+        raise InputError(
+            f"--models: unknown model(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(sorted(MODELS))}."
+        )
+    return list(dict.fromkeys(names))
+
+
+@click.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@data_options
+@click.option(
+    "--models",
+    default="naive,seasonal-naive,arima,lstm",
+    show_default=True,
+    help="Comma-separated models to compare.",
+)
+@model_options
+@click.option(
+    "--folds",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Number of rolling origins.",
+)
+@click.option(
+    "--step", type=click.IntRange(min=1), help="Steps between origins (default: horizon)."
+)
+@click.option(
+    "--window",
+    type=click.Choice(["expanding", "sliding"]),
+    default="expanding",
+    show_default=True,
+    help="Training window at each origin.",
+)
+@click.option(
+    "--window-size",
+    type=click.IntRange(min=2),
+    default=500,
+    show_default=True,
+    help="Training observations of a sliding window.",
+)
+@click.option(
+    "--refit",
+    default="always",
+    show_default=True,
+    help="Refit at every fold (always), never (fit once, then update), or every N folds.",
+)
+@click.option(
+    "--warm-start", is_flag=True, help="Neural refits start from the previous fold's weights."
+)
+@click.option("--baseline", help="Model to test the others against (default: naive, if included).")
+@click.option(
+    "--coverage",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="Nominal coverage of the prediction intervals.",
+)
+@click.option(
+    "--n-jobs", type=int, default=1, show_default=True, help="Parallel jobs (-1: all cores)."
+)
+@click.option("--output", "-o", help="Write the tidy forecasts table to this CSV file.")
+@click.option("--report", help="Write a report: self-contained HTML (.html) or Markdown (.md).")
+def backtest(
+    data: Path,
+    models: str,
+    folds: int,
+    step: int | None,
+    window: str,
+    window_size: int,
+    refit: str,
+    warm_start: bool,
+    baseline: str | None,
+    coverage: float,
+    n_jobs: int,
+    output: str | None,
+    report: str | None,
+    **opts,
+) -> None:
+    """Compare models on rolling-origin folds: metrics and Diebold-Mariano tests.
+
+    Prints the metrics table (one row per model) and the verdicts against the baseline.
+    """
+    import tsrnn
+    from tsrnn.io import read_csv
+
+    names, refit_policy = _parse_models(models), _parse_refit(refit)
+    covariates = bool(opts.get("covariates"))
+    loaded = read_csv(
+        data,
+        opts.get("target"),
+        opts.get("date_col"),
+        freq=opts.get("freq"),
+        missing=opts.get("missing", "interpolate"),
+        covariates=covariates,
+    )
+    progress = not opts.get("quiet") and sys.stderr.isatty()
+    opts = {**opts, "target": loaded.target, "quiet": True}  # one bar over folds, none per fit
+    if window == "expanding":
+        splitter = tsrnn.ExpandingWindowSplitter(horizon=opts["horizon"], n_folds=folds, step=step)
+    else:
+        splitter = tsrnn.SlidingWindowSplitter(
+            horizon=opts["horizon"], n_folds=folds, step=step, window=window_size
+        )
+    estimators = {name: build_model(name, model_params(name, opts)) for name in names}
+    result = tsrnn.backtest(
+        estimators,
+        loaded.frame if covariates else loaded.y,
+        splitter,
+        refit=refit_policy,
+        warm_start=warm_start,
+        n_jobs=n_jobs,
+        coverage=coverage,
+        verbose=progress,
+    )
+    click.echo(result.metrics.round(4).to_string())
+    if len(names) > 1 and folds >= 3:
+        click.echo("")
+        for verdict in result.compare(baseline)["verdict"]:
+            click.echo(verdict)
+    if output:
+        result.to_csv(output)
+    if report:
+        from tsrnn.report import write_report
+
+        write_report(
+            result,
+            report,
+            title=f"Backtest of {Path(loaded.source).name} ({loaded.target})",
+            history=loaded.y,
+            models=result.final_models,
+            data_summary={"file": loaded.source, "frequency": loaded.freq},
+            command=shlex.join(["tsrnn", *sys.argv[1:]]),
+            baseline=baseline,
+        )

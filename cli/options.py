@@ -1,0 +1,140 @@
+"""Options and helpers shared by the data commands of the CLI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tsrnn.cli.models import NEURAL, build_model, parse_int_tuple
+from tsrnn.exceptions import DataError
+
+
+def data_options(func):
+    """Options that say how to read a CSV."""
+    for option in reversed(
+        [
+            click.option(
+                "--target", help="Column to forecast (optional when only one is numeric)."
+            ),
+            click.option(
+                "--date-col", help="Column of timestamps (optional when only one parses as dates)."
+            ),
+            click.option(
+                "--freq", help="Pandas frequency alias (D, B, h, MS...); inferred by default."
+            ),
+            click.option(
+                "--missing",
+                type=click.Choice(["interpolate", "ffill", "error"]),
+                default="interpolate",
+                show_default=True,
+                help="What to do with blank cells and gaps in the dates.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def model_options(func):
+    """Options of the models; each applies to the models that have it."""
+    for option in reversed(
+        [
+            click.option(
+                "--horizon",
+                type=click.IntRange(min=1),
+                default=7,
+                show_default=True,
+                help="Steps to forecast.",
+            ),
+            click.option(
+                "--lookback", type=click.IntRange(min=1), help="Input window of the neural models."
+            ),
+            click.option(
+                "--epochs", type=click.IntRange(min=1), help="Training epochs of the neural models."
+            ),
+            click.option(
+                "--hidden-size",
+                type=click.IntRange(min=1),
+                help="Hidden units of the neural models.",
+            ),
+            click.option(
+                "--layers", "num_layers", type=click.IntRange(min=1), help="Recurrent layers."
+            ),
+            click.option(
+                "--covariates/--no-covariates",
+                default=False,
+                show_default=True,
+                help="Neural models: use the other numeric columns as past covariates.",
+            ),
+            click.option("--order", help="ARIMA order p,d,q (default: automatic)."),
+            click.option("--seasonal-order", help="Seasonal ARIMA order P,D,Q,m."),
+            click.option(
+                "--season-length",
+                type=click.IntRange(min=1),
+                help="Season length for seasonal-naive and ARIMA (default from the frequency).",
+            ),
+            click.option(
+                "--seed",
+                "random_state",
+                type=int,
+                default=0,
+                show_default=True,
+                help="Random seed of the neural models.",
+            ),
+            click.option("--quiet", is_flag=True, help="No progress output."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def model_params(model: str, opts: dict) -> dict:
+    params = {
+        k: opts.get(k)
+        for k in (
+            "horizon",
+            "lookback",
+            "epochs",
+            "hidden_size",
+            "num_layers",
+            "season_length",
+            "random_state",
+        )
+    }
+    params["order"] = parse_int_tuple(opts.get("order"), "order", 3)
+    params["seasonal_order"] = parse_int_tuple(opts.get("seasonal_order"), "seasonal-order", 4)
+    params["target"] = opts.get("target")
+    if model in NEURAL:
+        params["verbose"] = not opts.get("quiet") and sys.stderr.isatty()
+    return params
+
+
+def fit_model(data_path: Path, model: str, opts: dict):
+    from tsrnn.io import read_csv
+
+    data = read_csv(
+        data_path,
+        opts.get("target"),
+        opts.get("date_col"),
+        freq=opts.get("freq"),
+        missing=opts.get("missing", "interpolate"),
+        covariates=bool(opts.get("covariates")) and model in NEURAL,
+    )
+    opts = {**opts, "target": data.target}
+    estimator = build_model(model, model_params(model, opts))
+    try:
+        estimator.fit(data.frame if data.frame.shape[1] > 1 else data.y)
+    except DataError as exc:  # e.g. too short for the model: say which file and column
+        raise type(exc)(f"{data.source}, column '{data.target}': {exc}") from exc
+    return estimator, data
+
+
+def emit(table, fmt: str, output: str | None) -> None:
+    from tsrnn.cli.output import render, write_output
+
+    if output:
+        write_output(table, output)
+    else:
+        click.echo(render(table, fmt), nl=False)
