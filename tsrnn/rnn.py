@@ -11,7 +11,13 @@ or ``load``. The pipeline of ``fit``:
    stopping on the validation tail with best-weights restore, learning rate halved on
    plateaus);
 4. keep the validation tail's absolute errors per horizon step for split-conformal
-   prediction intervals.
+   prediction intervals (:mod:`tsrnn.conformal`; without a validation tail, the
+   training windows' in-sample errors, which give narrower intervals).
+
+A series whose target is constant has nothing to learn: the network's output layer is
+zeroed and not trained, so it forecasts exactly that constant. ``update`` moves the
+input window to the newest rows (and, with ``fine_tune_epochs``, trains briefly on the
+windows that end in them); ``predict`` beyond ``horizon`` feeds forecasts back in.
 
 By default each input window is normalised by its last target value
 (``window_normalization='last_value'``): the network forecasts changes from the last
@@ -22,13 +28,13 @@ scaled LSTMs lose to naive on stock prices.
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
 import pandas as pd
 
 from tsrnn.base import BaseForecaster
+from tsrnn.conformal import half_widths, loo_coverage
 from tsrnn.exceptions import InputError
 from tsrnn.features import calendar_features
 from tsrnn.scaling import inverse_target, make_scaler, restore_scaler, scaler_state
@@ -36,6 +42,7 @@ from tsrnn.scaling import inverse_target, make_scaler, restore_scaler, scaler_st
 __all__ = ["LSTMForecaster", "GRUForecaster", "RNNForecaster"]
 
 _NORMALIZATIONS = ("last_value", None)
+_LOSSES = ("mse", "mae", "huber")
 
 
 class _RecurrentForecaster(BaseForecaster):
@@ -62,6 +69,7 @@ class _RecurrentForecaster(BaseForecaster):
         calendar_features: bool = False,
         loss: str = "mse",
         warm_start: bool = False,
+        fine_tune_epochs: int = 0,
         n_threads: int | None = None,
         random_state: int | None = None,
         device: str = "auto",
@@ -85,6 +93,7 @@ class _RecurrentForecaster(BaseForecaster):
         self.calendar_features = calendar_features
         self.loss = loss
         self.warm_start = warm_start
+        self.fine_tune_epochs = fine_tune_epochs
         self.n_threads = n_threads
         self.random_state = random_state
         self.device = device
@@ -112,6 +121,15 @@ class _RecurrentForecaster(BaseForecaster):
             )
         if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
             raise InputError(f"device must be 'auto', 'cpu' or 'cuda'; got {self.device!r}.")
+        if self.loss not in _LOSSES:
+            raise InputError(f"loss must be one of {', '.join(_LOSSES)}; got {self.loss!r}.")
+        for name in ("early_stopping", "n_threads"):
+            if getattr(self, name) is not None:
+                self._check_horizon(getattr(self, name), name)
+        if not (isinstance(self.fine_tune_epochs, numbers.Integral) and self.fine_tune_epochs >= 0):
+            raise InputError(
+                f"fine_tune_epochs must be a non-negative integer; got {self.fine_tune_epochs!r}."
+            )
 
     def _split(self, n_obs: int) -> tuple[np.ndarray, np.ndarray, int]:
         """Training and validation window positions, and the rows the training windows cover."""
@@ -144,6 +162,7 @@ class _RecurrentForecaster(BaseForecaster):
         from tsrnn.nn import forecasting
 
         values = y[:, None] if covariates is None else np.column_stack([y, covariates])
+        device = self._device()  # fails before any work if CUDA is asked for but missing
         train_idx, val_idx, covered = self._split(len(values))
         reuse = self.warm_start and getattr(self, "n_inputs_", None) == values.shape[1]
         if not reuse:
@@ -156,18 +175,14 @@ class _RecurrentForecaster(BaseForecaster):
         seed = self._seed()
         if not reuse:
             self.net_ = self._build_net(seed)
+        constant = np.ptp(y) == 0
+        if constant:  # nothing to learn: forecast "no change", which is exactly the constant
+            forecasting.zero_output(self.net_)
         settings = dict(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            loss=self.loss,
-            gradient_clip=self.gradient_clip,
+            self._settings(seed, device),
+            epochs=0 if constant else self.epochs,
             early_stopping=self.early_stopping,
-            seed=seed,
-            device=self.device,
-            verbose=self.verbose,
         )
-        calib_idx = val_idx if len(val_idx) else train_idx
         outcome = forecasting.fit_network(
             self.net_,
             self.scaler_.transform(values),
@@ -175,7 +190,8 @@ class _RecurrentForecaster(BaseForecaster):
             lookback=self.lookback,
             horizon=self.horizon,
             train_idx=train_idx,
-            val_idx=calib_idx,
+            val_idx=val_idx,
+            calib_idx=val_idx if len(val_idx) else train_idx,
             settings=settings,
             n_threads=self.n_threads,
         )
@@ -185,8 +201,21 @@ class _RecurrentForecaster(BaseForecaster):
         forecasts = inverse_target(self.scaler_, outcome.val_forecasts, self.n_inputs_)
         actuals = inverse_target(self.scaler_, outcome.val_targets, self.n_inputs_)
         self.calibration_residuals_ = np.abs(actuals - forecasts)
-        self.interval_coverage_ = self._loo_coverage(0.9)
+        self.interval_coverage_ = loo_coverage(self.calibration_residuals_, 0.9)
         self.recent_ = values[-self.lookback :].copy()
+        self.context_ = values[-(self.lookback + self.horizon - 1) :].copy()
+
+    def _settings(self, seed: int, device: str) -> dict:
+        """Training settings shared by ``fit`` and the fine-tuning in ``update``."""
+        return dict(
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            loss=self.loss,
+            gradient_clip=self.gradient_clip,
+            seed=seed,
+            device=device,
+            verbose=self.verbose,
+        )
 
     def _build_net(self, seed: int):
         from tsrnn.nn import forecasting
@@ -222,7 +251,15 @@ class _RecurrentForecaster(BaseForecaster):
         return inverse_target(self.scaler_, scaled, self.n_inputs_)
 
     def _device(self) -> str:
-        return "cpu" if self.device == "auto" and not _cuda_available() else self.device
+        """The device to use: 'auto' picks CUDA when available; CUDA asked for must exist."""
+        if self.device == "auto":
+            return "cuda" if _cuda_available() else "cpu"
+        if self.device != "cpu" and not _cuda_available():
+            raise InputError(
+                f"device={self.device!r} but CUDA is not available to torch on this machine; "
+                "use device='cpu' or device='auto'."
+            )
+        return self.device
 
     def _predict(self, horizon: int) -> np.ndarray:
         if horizon > self.horizon and self.n_inputs_ > 1:
@@ -230,40 +267,52 @@ class _RecurrentForecaster(BaseForecaster):
                 f"horizon={horizon} exceeds the trained horizon {self.horizon}, and the model "
                 "uses covariates whose future values are unknown; refit with a larger horizon."
             )
-        recent, start, out = self.recent_, self.cutoff_, []
-        while sum(len(chunk) for chunk in out) < horizon:
+        recent, start = self.recent_, self.cutoff_
+        out = [self._forecast_from(recent, start)]
+        while len(out) * self.horizon < horizon:
             # Beyond the trained horizon: recursive roll-out, feeding forecasts back in.
-            chunk = self._forecast_from(recent, start)
-            out.append(chunk)
-            recent = np.concatenate([recent, chunk[:, None]])[-self.lookback :]
+            recent = np.concatenate([recent, out[-1][:, None]])[-self.lookback :]
             start = pd.date_range(start, periods=self.horizon + 1, freq=self.freq_)[-1]
+            out.append(self._forecast_from(recent, start))
         return np.concatenate(out)[:horizon]
 
     def _predict_interval(self, horizon: int, coverage: float) -> tuple[np.ndarray, np.ndarray]:
         point = self._predict(horizon)
-        widths = np.array([_conformal_quantile(r, coverage) for r in self.calibration_residuals_.T])
-        steps = np.arange(horizon)
-        # Steps beyond the trained horizon reuse the last step's width, grown like a random walk.
-        rounds = steps // self.horizon + 1
-        half = widths[np.minimum(steps, self.horizon - 1)] * np.sqrt(rounds)
+        half = half_widths(self.calibration_residuals_, coverage, horizon)
         return point - half, point + half
-
-    def _loo_coverage(self, coverage: float) -> float:
-        """Leave-one-out coverage of the conformal intervals on the calibration windows."""
-        residuals = self.calibration_residuals_
-        if len(residuals) < 2:
-            return float("nan")
-        hits = [
-            residuals[i]
-            <= np.array([_conformal_quantile(np.delete(r, i), coverage) for r in residuals.T])
-            for i in range(len(residuals))
-        ]
-        return float(np.mean(hits))
 
     # ------------------------------------------------------------- update
     def _update(self, y: np.ndarray, covariates: np.ndarray | None) -> None:
         new = y[:, None] if covariates is None else np.column_stack([y, covariates])
-        self.recent_ = np.concatenate([self.recent_, new])[-self.lookback :]
+        rows = np.concatenate([getattr(self, "context_", self.recent_), new])
+        if self.fine_tune_epochs:
+            self._fine_tune(rows)
+        self.recent_ = rows[-self.lookback :].copy()
+        self.context_ = rows[-(self.lookback + self.horizon - 1) :].copy()
+
+    def _fine_tune(self, rows: np.ndarray) -> None:
+        """Train ``fine_tune_epochs`` epochs on the windows whose targets reach the new rows.
+
+        The scaler and the calibration residuals stay as fitted; ``history_`` is unchanged.
+        """
+        from tsrnn.nn import forecasting
+
+        start = pd.date_range(end=self.cutoff_, periods=len(self.context_), freq=self.freq_)[0]
+        future = self._calendar(pd.date_range(start, periods=len(rows), freq=self.freq_))
+        forecasting.fine_tune(
+            self.net_,
+            self.scaler_.transform(rows),
+            future,
+            lookback=self.lookback,
+            horizon=self.horizon,
+            settings=dict(
+                self._settings(self._seed(), self._device()),
+                epochs=self.fine_tune_epochs,
+                early_stopping=None,
+                lr_patience=None,
+            ),
+            n_threads=self.n_threads,
+        )
 
     # -------------------------------------------------------- persistence
     def _get_state(self) -> dict:
@@ -289,13 +338,6 @@ def _cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
-
-
-def _conformal_quantile(residuals: np.ndarray, coverage: float) -> float:
-    """Split-conformal quantile: the ceil((n + 1) * coverage)-th smallest absolute error."""
-    n = len(residuals)
-    rank = math.ceil((n + 1) * coverage)
-    return float(np.sort(residuals)[min(rank, n) - 1])
 
 
 _DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}`` behind fit/predict.
@@ -327,6 +369,10 @@ _DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}`` behin
     loss : {{'mse', 'mae', 'huber'}}, default='mse'
     warm_start : bool, default=False
         A second ``fit`` continues from the current weights and scaler.
+    fine_tune_epochs : int, default=0
+        Epochs of training at each ``update`` on the windows whose targets reach the new
+        observations (0: ``update`` only shifts the input window; the scaler and the
+        interval calibration always stay as fitted).
     n_threads : int, optional
         Torch CPU threads while training; by default 1 for small models (robust on busy
         machines), see :func:`tsrnn.nn.training.thread_policy`.

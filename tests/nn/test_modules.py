@@ -49,3 +49,22 @@ def test_missing_future_is_an_error():
 def test_unknown_cell_lists_choices():
     with pytest.raises(ValueError, match=r"\['gru', 'lstm', 'rnn'\]; got 'transformer'"):
         RecurrentNet("transformer", 1, 4, 1, 0.0, 1)
+
+
+def test_last_value_anchor_training_shortcut_matches_forward():
+    from torch import nn
+
+    from tsrnn.nn import LastValueAnchor
+
+    torch.manual_seed(0)
+    net = LastValueAnchor(RecurrentNet("lstm", 2, 6, 1, 0.0, horizon=3))
+    x, y = torch.randn(5, 7, 2), torch.randn(5, 3)
+    through_forward = nn.functional.mse_loss(net(x), y)
+    grads = torch.autograd.grad(through_forward, list(net.parameters()))
+    x_rel, y_rel = LastValueAnchor.relative_(x.clone(), y.clone())
+    assert torch.equal(x_rel[:, -1, 0], torch.zeros(5)) and torch.equal(x_rel[..., 1], x[..., 1])
+    shortcut = nn.functional.mse_loss(net.net(x_rel), y_rel)
+    torch.testing.assert_close(shortcut, through_forward)
+    for a, b in zip(grads, torch.autograd.grad(shortcut, list(net.parameters())), strict=True):
+        torch.testing.assert_close(a, b)
+    assert net.horizon == 3

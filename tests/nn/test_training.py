@@ -144,6 +144,9 @@ def test_predict_network(sine):
     with torch.no_grad():
         np.testing.assert_allclose(out, net(X).numpy(), rtol=1e-5, atol=1e-6)
     assert predict_network(net, X[:0]).shape == (0, HORIZON)
+    chosen = np.array([5, 0, 17])
+    subset = predict_network(net, X, index=chosen, batch_size=2)
+    np.testing.assert_allclose(subset, out[chosen], rtol=1e-5, atol=1e-6)
 
 
 def test_state_round_trip_through_npz(sine, tmp_path):

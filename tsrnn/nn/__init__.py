@@ -3,7 +3,7 @@
 This is the only package that imports torch; ``import tsrnn`` does not load it.
 """
 
-from .modules import RecurrentNet
+from .modules import LastValueAnchor, RecurrentNet
 from .training import (
     TrainResult,
     arrays_to_state,
@@ -16,6 +16,7 @@ from .training import (
 from .windows import last_window, make_windows
 
 __all__ = [
+    "LastValueAnchor",
     "RecurrentNet",
     "TrainResult",
     "arrays_to_state",

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tsrnn.nn.modules import RecurrentNet
+from tsrnn.nn.modules import LastValueAnchor, RecurrentNet
 from tsrnn.nn.training import (
     TrainResult,
     arrays_to_state,
@@ -23,27 +23,15 @@ from tsrnn.nn.training import (
 )
 from tsrnn.nn.windows import make_windows
 
-__all__ = ["LastValueAnchor", "build_network", "fit_network", "forecast_window", "FitOutcome"]
-
-
-class LastValueAnchor(nn.Module):
-    """Per-window normalisation: forecast changes relative to the window's last target value.
-
-    The target channel of every input window has its last value subtracted, and that
-    value is added back to the outputs, so the network learns changes, not levels. A
-    network that outputs zeros is exactly the naive forecast; levels never seen in
-    training (a stock at an all-time high) are no harder than familiar ones.
-    """
-
-    def __init__(self, net: nn.Module) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, x: torch.Tensor, future: torch.Tensor | None = None) -> torch.Tensor:
-        """Shapes as :meth:`RecurrentNet.forward`: ``(batch, lookback, F) -> (batch, horizon)``."""
-        anchor = x[:, -1:, 0]
-        relative = torch.cat([x[..., :1] - anchor.unsqueeze(-1), x[..., 1:]], dim=-1)
-        return self.net(relative, future) + anchor
+__all__ = [
+    "LastValueAnchor",
+    "build_network",
+    "fine_tune",
+    "fit_network",
+    "forecast_window",
+    "zero_output",
+    "FitOutcome",
+]
 
 
 def build_network(
@@ -61,6 +49,18 @@ def build_network(
     torch.manual_seed(seed)
     net = RecurrentNet(cell, n_features, hidden_size, num_layers, dropout, horizon, future_size)
     return LastValueAnchor(net) if anchor_last_value else net
+
+
+def zero_output(net: nn.Module) -> None:
+    """Zero the output layer: the net then forecasts 0 in scaled units, or "no change" anchored.
+
+    Used for a constant series, where the scaled target is exactly 0 and this gives
+    exactly the constant back (training could only approximate it).
+    """
+    head = next(m for m in net.modules() if isinstance(m, RecurrentNet)).head
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.zero_()
 
 
 @dataclass
@@ -88,10 +88,11 @@ def fit_network(
     horizon: int,
     train_idx: np.ndarray,
     val_idx: np.ndarray,
+    calib_idx: np.ndarray | None = None,
     settings: dict,
     n_threads: int | None,
 ) -> FitOutcome:
-    """Train ``net`` on windows of the scaled ``series`` (T, F) and score the validation tail.
+    """Train ``net`` on windows of the scaled ``series`` (T, F) and score the calibration windows.
 
     Parameters
     ----------
@@ -105,7 +106,12 @@ def fit_network(
     lookback, horizon : int
         Window sizes.
     train_idx, val_idx : np.ndarray
-        Window positions for training and validation.
+        Window positions for training and for validation (early stopping, learning-rate
+        plateaus). ``val_idx`` may be empty: training then monitors the training loss.
+    calib_idx : np.ndarray, optional
+        Windows forecast after training for the conformal intervals; default ``val_idx``.
+        Not evaluated during training, so calibrating on the training windows (when there
+        is no validation tail) costs one forward pass, not one per epoch.
     settings : dict
         Keyword arguments of :func:`~tsrnn.nn.training.train_network`.
     n_threads : int, optional
@@ -117,10 +123,39 @@ def fit_network(
     n_params = sum(p.numel() for p in net.parameters())
     with thread_policy(n_params, n_threads):
         result = train_network(net, X, Y, train_idx, val_idx, future=windows_future, **settings)
-        val = torch.as_tensor(val_idx, dtype=torch.long)
-        fv = None if windows_future is None else windows_future[val]
-        val_forecasts = predict_network(net, X[val], fv, device=settings.get("device", "cpu"))
-    return FitOutcome(result, val_forecasts, Y[val].numpy().copy())
+        calib = torch.as_tensor(val_idx if calib_idx is None else calib_idx, dtype=torch.long)
+        device = settings.get("device", "cpu")
+        forecasts = predict_network(net, X, windows_future, device=device, index=calib)
+    return FitOutcome(result, forecasts, Y[calib].numpy().copy())
+
+
+def fine_tune(
+    net: nn.Module,
+    series: np.ndarray,
+    future: np.ndarray | None,
+    *,
+    lookback: int,
+    horizon: int,
+    settings: dict,
+    n_threads: int | None,
+) -> TrainResult:
+    """Continue training ``net`` on every window of the scaled ``series`` (T, F).
+
+    Used by ``update`` with ``fine_tune_epochs > 0``; ``settings`` as in :func:`fit_network`.
+    """
+    tensor = torch.from_numpy(np.ascontiguousarray(series, dtype=np.float32))
+    X, Y = make_windows(tensor, lookback, horizon)
+    n_params = sum(p.numel() for p in net.parameters())
+    with thread_policy(n_params, n_threads):
+        return train_network(
+            net,
+            X,
+            Y,
+            np.arange(len(X)),
+            np.array([], dtype=np.int64),
+            future=_future_windows(future, lookback, horizon),
+            **settings,
+        )
 
 
 def forecast_window(

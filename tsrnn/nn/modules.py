@@ -1,6 +1,7 @@
-"""The torch module: a recurrent encoder with a direct multi-horizon linear head.
+"""The torch modules: a recurrent encoder with a direct multi-horizon linear head, and the
+per-window normalisation that wraps it.
 
-The module knows only tensors. Windowing, scaling and training live elsewhere
+The modules know only tensors. Windowing, scaling and training live elsewhere
 (:mod:`tsrnn.nn.windows`, :mod:`tsrnn.nn.training` and the estimator).
 """
 
@@ -114,3 +115,56 @@ class RecurrentNet(nn.Module):
                 )
             features = torch.cat([features, future.reshape(future.shape[0], -1)], dim=1)
         return self.head(features)
+
+
+class LastValueAnchor(nn.Module):
+    """Per-window normalisation: forecast changes relative to the window's last target value.
+
+    The target channel (column 0) of every input window has its last value subtracted,
+    and that value is added back to the outputs, so the wrapped network learns changes,
+    not levels. A network that outputs zeros is exactly the naive forecast; levels never
+    seen in training (a stock at an all-time high) are no harder than familiar ones.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Maps ``(batch, lookback, F)`` (and ``future``) to ``(batch, horizon)``.
+
+    Examples
+    --------
+    >>> net = LastValueAnchor(RecurrentNet("lstm", 1, 4, 1, 0.0, horizon=2))
+    >>> with torch.no_grad():
+    ...     net.net.head.weight.zero_(), net.net.head.bias.zero_()  # doctest: +ELLIPSIS
+    (...)
+    >>> net(torch.tensor([[[1.0], [5.0]]])).tolist()  # zero changes: the naive forecast
+    [[5.0, 5.0]]
+    """
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    @property
+    def horizon(self) -> int | None:
+        """The wrapped network's number of output steps."""
+        return getattr(self.net, "horizon", None)
+
+    def forward(self, x: torch.Tensor, future: torch.Tensor | None = None) -> torch.Tensor:
+        """Shapes as :meth:`RecurrentNet.forward`: ``(batch, lookback, F) -> (batch, horizon)``."""
+        anchor = x[:, -1:, 0]
+        relative = torch.cat([x[..., :1] - anchor.unsqueeze(-1), x[..., 1:]], dim=-1)
+        return self.net(relative, future) + anchor
+
+    @staticmethod
+    def relative_(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Anchor a training batch in place: ``net(x_rel)`` vs ``y_rel`` gives the same loss.
+
+        ``net(x_rel) - y_rel == forward(x) - y`` for every window, so training the inner
+        ``net`` on anchored batches is training this module, without four autograd-tracked
+        operations per step. ``x`` and ``y`` must be copies (a gathered batch), not views
+        of the series.
+        """
+        anchor = x[:, -1:, 0].clone()
+        x[..., 0] -= anchor
+        y -= anchor
+        return x, y

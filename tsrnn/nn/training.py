@@ -5,9 +5,13 @@ learning-rate plateau) -> :func:`_train_epoch` (shuffle, batches) ->
 :func:`_batch_step` (forward, loss, backward, clip, step); :func:`_evaluate`
 scores the validation windows. No estimator state lives here.
 
-Per-batch Python overhead is kept low: batches are gathered with a ``LongTensor``
-from zero-copy window views, the loss is accumulated as a tensor and read once
-per epoch, and tensors already on the target device are not copied.
+Per-batch overhead is kept low, so a fit trains about as fast as a minimal hand-written
+loop (``benchmarks/bench_training.py``): batches are gathered with a ``LongTensor`` from
+zero-copy window views and not moved when already on the device; the loss is
+accumulated as a tensor and read once per epoch; Adam is fused; gradient clipping skips
+``clip_grad_norm_``'s per-call bookkeeping; a :class:`~tsrnn.nn.modules.LastValueAnchor`
+is applied to the gathered batch in place rather than as autograd-tracked operations;
+and windows that are only calibrated (not validated) are not evaluated every epoch.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import torch
 from torch import nn
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 from tqdm.auto import tqdm
+
+from tsrnn.nn.modules import LastValueAnchor
 
 LOSSES: dict[str, type[nn.Module]] = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
 SMALL_MODEL_PARAMS = 200_000
@@ -80,12 +86,15 @@ def thread_policy(n_params: int, n_threads: int | None = None) -> Iterator[int]:
     With ``n_threads`` given, use it. Otherwise a small recurrent model (fewer
     than 200k parameters) runs on 1 thread: its batch-32 steps gain little from
     a second intra-op thread, and with 2 threads on 2 cores one competing busy
-    process slowed an LSTM fit 30-50x. Measured on a 2-core machine (1-layer
-    LSTM, hidden 64, batch 32, lookback 30, float32, Adam steps): idle, 1 thread
-    2.3 ms/step vs 2 threads 1.8 ms/step (2 threads ~1.25x faster); next to one
-    busy process, 1 thread 2.2 ms/step vs 2 threads 10.2 ms/step (4.6x slower).
+    process stalls every operation (each thread waits for the other, which waits
+    for a core). Measured by ``benchmarks/bench_training.py`` on a shared 2-core
+    machine (1-layer LSTM, hidden 64, lookback 30, batch 32; RESULTS_training.md):
+    next to one busy process the default fit took 1.01x its time without it, an
+    ``n_threads=2`` fit 3.7x (13.8x in a run while other jobs also ran);
+    without the busy process 2 threads train at most ~1.2x faster
+    (best of 3: 17.0k vs 14.5k windows/s at horizon 1, 14.4k vs 13.8k at horizon 7).
     The 1-thread default gives up that idle gain for robustness. Larger models
-    keep the current setting.
+    keep torch's current setting. The setting is restored after the block.
 
     Parameters
     ----------
@@ -129,11 +138,33 @@ class _Loop:
     generator: torch.Generator
     batch_size: int
     gradient_clip: float | None
+    prepare: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None
+    params: list[torch.Tensor] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.params = [p for p in self.net.parameters() if p.requires_grad]
 
     def gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Copy the windows ``idx`` (and only those) onto the device; no-op moves on CPU."""
-        f = None if self.future is None else self.future[idx].to(self.device, non_blocking=True)
-        return self.X[idx].to(self.device, non_blocking=True), self.Y[idx].to(self.device), f
+        """Copy the windows ``idx`` (and only those), moving them only if off-device."""
+        xb, yb = self.X[idx], self.Y[idx]
+        fb = None if self.future is None else self.future[idx]
+        if xb.device != self.device:
+            xb, yb = xb.to(self.device, non_blocking=True), yb.to(self.device)
+            fb = None if fb is None else fb.to(self.device, non_blocking=True)
+        if self.prepare is not None:
+            xb, yb = self.prepare(xb, yb)
+        return xb, yb, fb
+
+
+def _trainable(net: nn.Module) -> tuple[nn.Module, Callable | None]:
+    """The module the loop steps, and an in-place batch transform it needs (or None).
+
+    A :class:`~tsrnn.nn.modules.LastValueAnchor` is trained through its inner network on
+    anchored batches: the same loss and gradients, minus the wrapper's per-step ops.
+    """
+    if isinstance(net, LastValueAnchor):
+        return net.net, LastValueAnchor.relative_
+    return net, None
 
 
 def _make_optimizer(net: nn.Module, learning_rate: float) -> torch.optim.Adam:
@@ -144,13 +175,27 @@ def _make_optimizer(net: nn.Module, learning_rate: float) -> torch.optim.Adam:
         return torch.optim.Adam(net.parameters(), lr=learning_rate)
 
 
+def _clip_gradients(params: list[torch.Tensor], max_norm: float) -> None:
+    """Scale gradients to a total 2-norm of at most ``max_norm``, in place.
+
+    The same arithmetic as ``torch.nn.utils.clip_grad_norm_(foreach=True)`` (coefficient
+    ``max_norm / (norm + 1e-6)`` clamped at 1), without its per-call grouping and
+    checks: half its cost, which is a few percent of a small model's step.
+    """
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return
+    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    torch._foreach_mul_(grads, torch.clamp(max_norm / (total + 1e-6), max=1.0))
+
+
 def _batch_step(loop: _Loop, xb, yb, fb) -> torch.Tensor:
     """One optimisation step on one batch; returns the detached batch loss."""
     loop.optimizer.zero_grad(set_to_none=True)
     loss = loop.criterion(loop.net(xb, fb), yb)
     loss.backward()
     if loop.gradient_clip is not None:
-        nn.utils.clip_grad_norm_(loop.net.parameters(), loop.gradient_clip, foreach=True)
+        _clip_gradients(loop.params, loop.gradient_clip)
     loop.optimizer.step()
     return loss.detach()
 
@@ -266,8 +311,19 @@ def train_network(
     optimizer = _make_optimizer(net.to(torch_device), learning_rate)
     generator = torch.Generator().manual_seed(seed)
     criterion = LOSSES[loss]()
+    stepped, prepare = _trainable(net)
     loop = _Loop(
-        net, X, Y, future, torch_device, criterion, optimizer, generator, batch_size, gradient_clip
+        stepped,
+        X,
+        Y,
+        future,
+        torch_device,
+        criterion,
+        optimizer,
+        generator,
+        batch_size,
+        gradient_clip,
+        prepare,
     )
     plateau = None
     if lr_patience is not None:
@@ -305,32 +361,37 @@ def predict_network(
     net: nn.Module,
     X: torch.Tensor,
     future: torch.Tensor | None = None,
-    batch_size: int = 1024,
+    batch_size: int = EVAL_BATCH_SIZE,
     device: str = "cpu",
+    index: np.ndarray | torch.Tensor | None = None,
 ) -> np.ndarray:
-    """Forecast every window of ``X`` in eval mode under ``torch.inference_mode``.
+    """Forecast windows of ``X`` in eval mode under ``torch.inference_mode``.
 
     Parameters
     ----------
     net : torch.nn.Module
         A trained net; moved to ``device``.
     X : torch.Tensor of shape (N, lookback, F)
+        Typically zero-copy views; only one batch of windows is gathered at a time.
     future : torch.Tensor of shape (N, horizon, future_size), optional
     batch_size : int, default=1024
     device : {'cpu', 'cuda', 'auto'}, default='cpu'
+    index : int array or LongTensor, optional
+        Forecast only these windows (default: all), batch by batch, so memory does not
+        grow with ``len(index) * lookback``.
 
     Returns
     -------
-    numpy.ndarray of shape (N, horizon)
+    numpy.ndarray of shape (len(index) or N, horizon)
     """
     torch_device = resolve_device(device)
     net.to(torch_device).eval()
+    positions = torch.arange(len(X)) if index is None else _as_index(index, X.device)
     outputs = []
     with torch.inference_mode():
-        for start in range(0, len(X), batch_size):
-            window = slice(start, start + batch_size)
-            fb = None if future is None else future[window].to(torch_device)
-            outputs.append(net(X[window].to(torch_device), fb).cpu())
+        for batch in positions.split(batch_size):
+            fb = None if future is None else future[batch].to(torch_device)
+            outputs.append(net(X[batch].to(torch_device), fb).cpu())
     if not outputs:
         return np.empty((0, getattr(net, "horizon", 0)), dtype=np.float32)
     return torch.cat(outputs).numpy()
