@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from tsrnn.cli.models import MODELS, build_model
-from tsrnn.cli.options import data_options, model_options, model_params
+from tsrnn.cli.options import coverage_option, data_options, model_options, model_params
 from tsrnn.exceptions import InputError
 
 
@@ -79,13 +79,7 @@ def _parse_models(text: str) -> list[str]:
     "--warm-start", is_flag=True, help="Neural refits start from the previous fold's weights."
 )
 @click.option("--baseline", help="Model to test the others against (default: naive, if included).")
-@click.option(
-    "--coverage",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.9,
-    show_default=True,
-    help="Nominal coverage of the prediction intervals.",
-)
+@coverage_option
 @click.option(
     "--n-jobs", type=int, default=1, show_default=True, help="Parallel jobs (-1: all cores)."
 )

@@ -16,7 +16,14 @@ from pathlib import Path
 import click
 
 from tsrnn.cli.models import MODELS
-from tsrnn.cli.options import data_options, emit, fit_model, model_options
+from tsrnn.cli.options import (
+    coverage_option,
+    data_options,
+    emit,
+    fit_model,
+    format_option,
+    model_options,
+)
 from tsrnn.exceptions import InputError, TsrnnError
 
 _MODEL_CHOICE = click.Choice(sorted(MODELS))
@@ -65,25 +72,12 @@ def main(debug: bool) -> None:
     "--model", type=_MODEL_CHOICE, default="lstm", show_default=True, help="Forecasting model."
 )
 @model_options
-@click.option(
-    "--coverage",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.9,
-    show_default=True,
-    help="Nominal coverage of the prediction interval.",
-)
+@coverage_option
 @click.option(
     "--output", "-o", help="Write the forecast to this CSV (or .json) file instead of stdout."
 )
 @click.option("--plot", help="Save a PNG plot of the history tail and the forecast.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "table", "json"]),
-    default="csv",
-    show_default=True,
-    help="Format on stdout.",
-)
+@format_option
 def forecast(
     data: Path, model: str, coverage: float, output: str | None, plot: str | None, fmt: str, **opts
 ) -> None:
@@ -133,22 +127,9 @@ def fit(data: Path, model: str, save_path: str, **opts) -> None:
 @click.option(
     "--horizon", type=click.IntRange(min=1), help="Steps to forecast (default: the model's)."
 )
-@click.option(
-    "--coverage",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.9,
-    show_default=True,
-    help="Nominal coverage of the prediction interval.",
-)
+@coverage_option
 @click.option("--output", "-o", help="Write the forecast to this CSV (or .json) file.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "table", "json"]),
-    default="csv",
-    show_default=True,
-    help="Format on stdout.",
-)
+@format_option
 def predict(
     model_file: Path,
     newer: Path | None,

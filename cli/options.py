@@ -138,3 +138,20 @@ def emit(table, fmt: str, output: str | None) -> None:
         write_output(table, output)
     else:
         click.echo(render(table, fmt), nl=False)
+
+
+coverage_option = click.option(
+    "--coverage",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="Nominal coverage of the prediction intervals.",
+)
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "table", "json"]),
+    default="csv",
+    show_default=True,
+    help="Format on stdout.",
+)
