@@ -8,6 +8,7 @@ column and/or line. Files are written under ``tmp_path`` only.
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -614,6 +615,22 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
         atomic_write(path, fail)
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]  # no temporary left
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_atomic_write_gives_new_files_the_umask_mode_and_keeps_an_existing_mode(tmp_path):
+    old_umask = os.umask(0o022)
+    try:
+        new = tmp_path / "new.csv"
+        atomic_write(new, lambda tmp: Path(tmp).write_text("x"))
+        assert stat.S_IMODE(new.stat().st_mode) == 0o644  # not mkstemp's private 0600
+        kept = tmp_path / "kept.csv"
+        kept.write_text("old")
+        kept.chmod(0o640)
+        atomic_write(kept, lambda tmp: Path(tmp).write_text("new"))
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    finally:
+        os.umask(old_umask)
 
 
 def test_atomic_write_into_a_missing_folder_names_the_path(tmp_path):

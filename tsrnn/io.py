@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -284,6 +285,16 @@ def read_csv(
     return LoadedData(frame=frame, target=target, date_col=date_column, freq=freq, source=name)
 
 
+def _mode_for(path: Path) -> int:
+    """File permissions for a new file at ``path``: the existing file's, else 0666 & ~umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
     """Write a file through a temporary file in the same folder, then rename it into place.
 
@@ -314,6 +325,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
     os.close(fd)
     try:
         write(tmp)
+        # mkstemp creates the file private (0600); give it the mode a plain open() would
+        # (the existing file's, else 0666 less the umask).
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
