@@ -230,6 +230,15 @@ def test_too_short_series_error_gives_the_exact_minimum():
     assert np.isfinite(LSTMForecaster(**TINY).fit(_sine(minimum)).predict()).all()
 
 
+def test_minimum_length_for_a_huge_horizon_is_found_quickly():
+    """A horizon in the millions must give the too-short error, not a minutes-long search."""
+    for lookback, horizon, fraction in [(5, 1, 0.0), (30, 7, 0.2), (3, 100_000_000, 0.2)]:
+        model = LSTMForecaster(lookback=lookback, horizon=horizon, validation_fraction=fraction)
+        minimum = model._min_length()
+        assert len(model._split(minimum)[0]) >= 1
+        assert len(model._split(minimum - 1)[0]) < 1
+
+
 # ------------------------------------------------------------------ edge values
 @pytest.mark.parametrize("value", [5.0, 0.0, -3e-7, 1e12])
 @pytest.mark.parametrize("scaler", ["standard", "minmax", "robust"])

@@ -147,10 +147,18 @@ class _RecurrentForecaster(BaseForecaster):
 
     def _min_length(self) -> int:
         self._check_params()
-        n_obs = self.lookback + self.horizon
-        while len(self._split(n_obs)[0]) < 1:
-            n_obs += 1
-        return n_obs
+        # The number of training windows never falls as n_obs grows: double, then bisect
+        # (a linear search takes minutes for a horizon in the millions).
+        low = high = self.lookback + self.horizon
+        while len(self._split(high)[0]) < 1:
+            low, high = high + 1, 2 * high
+        while low < high:
+            mid = (low + high) // 2
+            if len(self._split(mid)[0]) < 1:
+                low = mid + 1
+            else:
+                high = mid
+        return low
 
     def _seed(self) -> int:
         if self.random_state is None:
