@@ -10,6 +10,7 @@ import click
 
 from tsrnn.cli.models import MODELS, build_model
 from tsrnn.cli.options import coverage_option, data_options, model_options, model_params
+from tsrnn.cli.output import table_number
 from tsrnn.exceptions import InputError
 
 
@@ -109,6 +110,17 @@ def backtest(
     from tsrnn.io import read_csv
 
     names, refit_policy = _parse_models(models), _parse_refit(refit)
+    # Check the cheap options before the (possibly long) backtest runs.
+    if baseline is not None and baseline not in names:
+        raise InputError(
+            f"--baseline {baseline!r} is not one of --models ({', '.join(names)}); "
+            "add it to --models or choose one of those."
+        )
+    if report and Path(report).suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
+        raise InputError(
+            f"--report {report!r} must end in .html, .htm or .md "
+            f"(got {Path(report).suffix or 'no suffix'!r})."
+        )
     covariates = bool(opts.get("covariates"))
     loaded = read_csv(
         data,
@@ -137,7 +149,7 @@ def backtest(
         coverage=coverage,
         verbose=progress,
     )
-    click.echo(result.metrics.round(4).to_string())
+    click.echo(result.metrics.to_string(float_format=table_number))
     if len(names) > 1 and folds >= 3:
         click.echo("")
         for verdict in result.compare(baseline)["verdict"]:

@@ -26,7 +26,16 @@ def forecast_table(point: pd.Series, interval: pd.DataFrame) -> pd.DataFrame:
 
 def _date_strings(index: pd.DatetimeIndex) -> list[str]:
     midnight = bool((index == index.normalize()).all()) and index.tz is None
-    return [ts.strftime("%Y-%m-%d") if midnight else ts.isoformat() for ts in index]
+    if midnight:  # vectorised; also works past year 9999, where Timestamp.strftime fails
+        return list(index.strftime("%Y-%m-%d"))
+    return [ts.isoformat() for ts in index]
+
+
+def table_number(value: float) -> str:
+    """Four decimals, or six significant digits where four decimals would hide the value."""
+    if value == 0 or 1e-3 <= abs(value) < 1e12 or value != value:
+        return f"{value:.4f}"
+    return f"{value:.6g}"
 
 
 def render(table: pd.DataFrame, fmt: str) -> str:
@@ -36,7 +45,7 @@ def render(table: pd.DataFrame, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(frame.to_dict(orient="records"), indent=1) + "\n"
     if fmt == "table":
-        return frame.to_string(index=False, float_format=lambda v: f"{v:.4f}") + "\n"
+        return frame.to_string(index=False, float_format=table_number) + "\n"
     return frame.to_csv(index=False, float_format="%.6g", lineterminator="\n")
 
 

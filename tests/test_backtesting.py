@@ -498,3 +498,18 @@ def test_cli_backtest_bad_refit_is_a_usage_error():
     result = cli(*BASE, "--refit", "sometimes")
     assert result.exit_code == 2
     assert "--refit" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--baseline", "arima"], "--baseline 'arima'"),
+        (["--folds", "2", "--baseline", "arima"], "--baseline 'arima'"),
+        (["--report", "r.pdf"], "--report 'r.pdf'"),
+    ],
+)
+def test_cli_backtest_bad_baseline_or_report_fails_before_running(args, needle, tmp_path):
+    result = cli("--models", "naive,drift", "--folds", "3", *args)
+    assert result.exit_code == 2
+    assert result.stdout == ""  # no metrics printed: nothing ran
+    assert "Traceback" not in result.output and needle in result.stderr

@@ -377,6 +377,30 @@ def test_huge_and_tiny_magnitudes_give_finite_forecasts(tmp_path, model, scale):
     assert np.abs(numbers[:, 0]).max() == pytest.approx(12 * scale, rel=0.3)
 
 
+def test_table_format_shows_tiny_and_huge_magnitudes(tmp_path):
+    values = [f"{v:.4e}" for v in 1e-9 * (10 + np.sin(np.arange(40)))]
+    result = run(
+        "forecast",
+        csv_file(tmp_path / "tiny.csv", days(40), values),
+        "--model",
+        "naive",
+        "--horizon",
+        2,
+        "--format",
+        "table",
+    )
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[1].split()
+    assert float(first[1]) == pytest.approx(float(values[-1]))  # not 0.0000
+
+
+def test_dates_past_year_9999_are_printed(tmp_path):
+    path = csv_file(tmp_path / "y.csv", days(40, start="9999-11-01"), range(40))
+    result = run("forecast", path, "--model", "naive", "--horizon", 100)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1].startswith("10000-03-")
+
+
 def test_unknown_model_is_a_usage_error():
     result = run("forecast", SEATTLE, "--target", "temp_max", "--model", "prophet")
     assert result.exit_code == 2
