@@ -361,3 +361,23 @@ def test_short_series_names_the_minimum():
     y = pd.Series(np.arange(6.0), index=pd.date_range("2024-01-01", periods=6))
     with pytest.raises(NotEnoughDataError, match="at least"):
         ARIMAForecaster(order=(3, 1, 2)).fit(y)
+
+
+def test_search_with_no_fitted_candidate_falls_back_to_pure_differencing(monkeypatch):
+    from types import SimpleNamespace
+
+    import tsrnn._arima_estimation as estimation
+
+    failed = {"order": (1, 1, 1), "error": "AR or MA roots too close to the unit circle"}
+    nothing = SimpleNamespace(best=SimpleNamespace(params=None), trace=[failed], timed_out=False)
+    monkeypatch.setattr(estimation, "select_order", lambda *args: nothing)
+    rng = np.random.default_rng(5)
+    index = pd.date_range("2024-01-01", periods=200, freq="D")
+    y = pd.Series(np.cumsum(rng.normal(size=200)) + 50, index=index)
+    with pytest.warns(tsrnn.DataWarning, match=r"fell back to ARIMA\(0, 1, 0\)"):
+        model = ARIMAForecaster(season_length=1, max_d=1, horizon=3).fit(y)
+    assert model.order_ == (0, 1, 0)
+    assert_allclose(
+        model.predict().to_numpy(), y.iloc[-1]
+    )  # a random walk forecasts the last value
+    assert model.search_trace_[0]["error"].startswith("AR or MA roots")

@@ -212,11 +212,7 @@ def fit_auto(ys: np.ndarray, exog: np.ndarray | None, settings: SearchSettings) 
     result = select_order(ys, exog, settings)
     best = result.best
     if best.params is None:
-        errors = [e["error"] for e in result.trace if e["error"]]
-        raise DataError(
-            f"no ARIMA model could be fitted to y ({len(result.trace)} tried; first "
-            f"error: {errors[0] if errors else 'time budget spent'}); {ADVICE}."
-        )
+        return _fit_fallback(ys, exog, settings, result.trace)
     order, seasonal_order = settings.orders(best.candidate)
     trend = settings.trend_for(best.candidate)
     model = build_model(ys, exog, order, seasonal_order, trend)
@@ -224,6 +220,27 @@ def fit_auto(ys: np.ndarray, exog: np.ndarray | None, settings: SearchSettings) 
     fitted = _fitted(results, order, seasonal_order, trend, ys)
     fitted.trace, fitted.timed_out = result.trace, result.timed_out
     fitted.converged = best.converged
+    return fitted
+
+
+def _fit_fallback(
+    ys: np.ndarray, exog: np.ndarray | None, settings: SearchSettings, trace: list[dict]
+) -> Fitted:
+    """No candidate fitted: use the differencing alone, ARIMA(0,d,0)x(0,D,0,m), with a warning.
+
+    That model has no AR or MA roots to be rejected, so it fits whatever the search met.
+    """
+    errors = [e["error"] for e in trace if e["error"]]
+    seasonal = (0, settings.D, 0, settings.m) if settings.m > 1 else (0, 0, 0, 0)
+    warnings.warn(
+        f"no ARIMA candidate could be fitted ({len(trace)} tried; first error: "
+        f"{errors[0] if errors else 'time budget spent'}); fell back to "
+        f"ARIMA(0, {settings.d}, 0)x{seasonal}. To do better, {ADVICE}.",
+        DataWarning,
+        stacklevel=5,
+    )
+    fitted = fit_fixed(ys, exog, (0, settings.d, 0), seasonal, None, None)
+    fitted.trace = trace + fitted.trace
     return fitted
 
 
