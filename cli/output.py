@@ -46,7 +46,8 @@ def render(table: pd.DataFrame, fmt: str) -> str:
         return json.dumps(frame.to_dict(orient="records"), indent=1) + "\n"
     if fmt == "table":
         return frame.to_string(index=False, float_format=table_number) + "\n"
-    return frame.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+    # 10 significant digits: exact enough for prices in the millions, free of float noise.
+    return frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
 
 
 def write_output(table: pd.DataFrame, path: str) -> None:
