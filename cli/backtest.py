@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 
 from tsrnn.cli.models import MODELS, build_model
-from tsrnn.cli.options import coverage_option, data_options, model_options, model_params
+from tsrnn.cli.options import (
+    coverage_option,
+    data_options,
+    load_data,
+    model_options,
+    model_params,
+)
 from tsrnn.cli.output import table_number
 from tsrnn.exceptions import InputError
 
@@ -107,7 +113,6 @@ def backtest(
     Prints the metrics table (one row per model) and the verdicts against the baseline.
     """
     import tsrnn
-    from tsrnn.io import read_csv
 
     names, refit_policy = _parse_models(models), _parse_refit(refit)
     # Check the cheap options before the (possibly long) backtest runs.
@@ -122,14 +127,7 @@ def backtest(
             f"(got {Path(report).suffix or 'no suffix'!r})."
         )
     covariates = bool(opts.get("covariates"))
-    loaded = read_csv(
-        data,
-        opts.get("target"),
-        opts.get("date_col"),
-        freq=opts.get("freq"),
-        missing=opts.get("missing", "interpolate"),
-        covariates=covariates,
-    )
+    loaded = load_data(data, opts, covariates)
     progress = not opts.get("quiet") and sys.stderr.isatty()
     opts = {**opts, "target": loaded.target, "quiet": True}  # one bar over folds, none per fit
     if window == "expanding":

@@ -15,18 +15,16 @@ from pathlib import Path
 
 import click
 
-from tsrnn.cli.models import MODELS
 from tsrnn.cli.options import (
     coverage_option,
     data_options,
     emit,
     fit_model,
     format_option,
+    model_option,
     model_options,
 )
 from tsrnn.exceptions import InputError, TsrnnError
-
-_MODEL_CHOICE = click.Choice(sorted(MODELS))
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
@@ -68,9 +66,7 @@ def main(debug: bool) -> None:
 @main.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @data_options
-@click.option(
-    "--model", type=_MODEL_CHOICE, default="lstm", show_default=True, help="Forecasting model."
-)
+@model_option
 @model_options
 @coverage_option
 @click.option(
@@ -99,9 +95,7 @@ def forecast(
 @main.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @data_options
-@click.option(
-    "--model", type=_MODEL_CHOICE, default="lstm", show_default=True, help="Forecasting model."
-)
+@model_option
 @model_options
 @click.option("--save", "save_path", required=True, help="Model file to write (e.g. model.tsrnn).")
 def fit(data: Path, model: str, save_path: str, **opts) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tsrnn.cli.models import NEURAL, build_model, parse_int_tuple
+from tsrnn.cli.models import MODELS, NEURAL, build_model, parse_int_tuple
 from tsrnn.exceptions import DataError
 
 
@@ -111,17 +111,22 @@ def model_params(model: str, opts: dict) -> dict:
     return params
 
 
-def fit_model(data_path: Path, model: str, opts: dict):
+def load_data(data_path: Path, opts: dict, covariates: bool):
+    """Read the CSV named on the command line with the data options."""
     from tsrnn.io import read_csv
 
-    data = read_csv(
+    return read_csv(
         data_path,
         opts.get("target"),
         opts.get("date_col"),
         freq=opts.get("freq"),
         missing=opts.get("missing", "interpolate"),
-        covariates=bool(opts.get("covariates")) and model in NEURAL,
+        covariates=covariates,
     )
+
+
+def fit_model(data_path: Path, model: str, opts: dict):
+    data = load_data(data_path, opts, covariates=bool(opts.get("covariates")) and model in NEURAL)
     opts = {**opts, "target": data.target}
     estimator = build_model(model, model_params(model, opts))
     try:
@@ -154,4 +159,11 @@ format_option = click.option(
     default="csv",
     show_default=True,
     help="Format on stdout.",
+)
+model_option = click.option(
+    "--model",
+    type=click.Choice(sorted(MODELS)),
+    default="lstm",
+    show_default=True,
+    help="Forecasting model.",
 )
