@@ -50,7 +50,7 @@ from tqdm.auto import tqdm
 from tsrnn.backtest_result import BacktestResult, check_metric_names
 from tsrnn.exceptions import InputError, TsrnnError
 from tsrnn.splitters import ExpandingWindowSplitter
-from tsrnn.validation import prepare_frame, season_length_for
+from tsrnn.validation import prepare_frame
 
 __all__ = ["backtest", "BacktestResult", "WARM_START_FRACTION"]
 
@@ -376,9 +376,3 @@ def _mase_scales(y, models: dict, folds: list, m: int) -> pd.DataFrame:
             scale = np.nanmean(np.abs(train[m:] - train[:-m])) if len(train) > m else np.nan
             rows.append({"model": name, "fold": fold, "scale": scale})
     return pd.DataFrame(rows)
-
-
-def default_season_length(y: pd.Series | pd.DataFrame) -> int:
-    """The season length implied by the index frequency (for seasonal MASE scales)."""
-    freq = y.index.freqstr if getattr(y.index, "freq", None) is not None else None
-    return season_length_for(freq)
