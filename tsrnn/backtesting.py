@@ -225,9 +225,12 @@ def backtest(
         Every model sees exactly the same folds. List entries are named after their
         class (``NaiveForecaster`` -> ``"naive"``; repeats get ``"_2"``, ``"_3"``...).
         The forecasters given are never fitted themselves: each chain of folds clones them.
-    y : pd.Series or pd.DataFrame
+    y : pd.Series, pd.DataFrame or a panel
         The series (a DataFrame when models use covariates; each model's ``target``
-        names the column to score).
+        names the column to score), or a panel of many series (a two-level
+        (series id, timestamp) ``MultiIndex`` or a dict of series): see
+        :mod:`tsrnn.panel_backtest`; the result is then a
+        :class:`~tsrnn.panel_result.PanelBacktestResult`.
     splitter : ExpandingWindowSplitter or SlidingWindowSplitter, optional
         Defaults to ``ExpandingWindowSplitter(horizon=7, n_folds=10)``. Its ``horizon``
         is the number of steps every model forecasts at every fold.
@@ -281,6 +284,13 @@ def backtest(
     """
     from joblib import Parallel, delayed
 
+    if isinstance(y, dict) or isinstance(getattr(y, "index", None), pd.MultiIndex):
+        from tsrnn.panel_backtest import panel_backtest  # a panel: many series, same cutoffs
+
+        return panel_backtest(
+            forecasters, y, splitter, metrics, refit, warm_start, warm_start_epochs, n_jobs,
+            coverage, season_length, verbose,
+        )  # fmt: skip
     _check_refit(refit)
     _check_n_jobs(n_jobs)
     check_metric_names(metrics)
