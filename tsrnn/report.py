@@ -54,8 +54,8 @@ _MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 
 def _as_series(history: pd.Series | pd.DataFrame | None) -> pd.Series | None:
-    if history is None or isinstance(history, pd.Series):
-        return history
+    if history is None or isinstance(history, pd.Series | dict):
+        return history  # a panel (dict or MultiIndex) goes to tsrnn.report_panel as it is
     if isinstance(history, pd.DataFrame):
         return history.iloc[:, 0]
     raise InputError(f"history must be a pandas Series; got {type(history).__name__}.")
@@ -88,6 +88,13 @@ def _sections(
     last_folds: int,
 ) -> list[Block]:
     """The report as a list of blocks that both the HTML and the Markdown renderer read."""
+    if getattr(result, "is_panel", False):  # many series: see tsrnn.report_panel
+        from tsrnn.report_panel import panel_sections
+
+        return panel_sections(
+            result, history=history, models=models, data_summary=data_summary,
+            command=command, baseline=baseline,
+        )  # fmt: skip
     if models is None:  # the models as fitted for the last fold (training curves, params)
         models = getattr(result, "final_models", None) or None
     ylabel = _ylabel(history, data_summary)
