@@ -41,34 +41,13 @@ from tqdm.auto import tqdm
 from tsrnn import backtesting as B
 from tsrnn.backtest_result import check_metric_names
 from tsrnn.exceptions import InputError, TsrnnError
+from tsrnn.panel import panel_names, split_panel
 from tsrnn.panel_result import PanelBacktestResult
 from tsrnn.splitters import ExpandingWindowSplitter
 
-__all__ = ["panel_backtest", "is_panel_input", "split_panel_input"]
+__all__ = ["panel_backtest"]
 
 _COLUMNS = ["series", *B._COLUMNS]
-
-
-def is_panel_input(y: object) -> bool:
-    """Whether ``y`` is a panel: a dict, or pandas on a two-level MultiIndex."""
-    if isinstance(y, dict):
-        return True
-    return isinstance(y, pd.Series | pd.DataFrame) and isinstance(y.index, pd.MultiIndex)
-
-
-def split_panel_input(y: object) -> tuple[dict, str]:
-    """The series of a panel by id (in order of appearance), and the id level's name."""
-    if isinstance(y, dict):
-        if not y:
-            raise InputError("y is an empty dict; a panel needs at least one series.")
-        return dict(y), "series"
-    if y.index.nlevels != 2:
-        raise InputError(
-            f"a panel's index must have two levels (series id, timestamp); got {y.index.nlevels}."
-        )
-    name = y.index.names[0] or "series"
-    ids = list(dict.fromkeys(y.index.get_level_values(0)))
-    return {sid: y.xs(sid, level=0, drop_level=True) for sid in ids}, str(name)
 
 
 @dataclass
@@ -252,7 +231,7 @@ def _run_global(task: _Task, panel: dict, coverage: float):
 
 
 def _prepare_panel(y: object) -> tuple[dict, str]:
-    raw, id_name = split_panel_input(y)
+    raw, id_name = split_panel(y), panel_names(y)[0]
     panel = {}
     for sid, series in raw.items():
         try:
