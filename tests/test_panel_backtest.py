@@ -171,3 +171,11 @@ def test_sliding_window_and_splitter_that_does_not_fit(cities):
     assert result.forecasts.groupby("series").size().tolist() == [6, 6, 6]
     with pytest.raises(InputError, match="does not fit"):
         backtest(NaiveForecaster(), cities, ExpandingWindowSplitter(horizon=30, n_folds=5))
+
+
+def test_a_backtest_where_everything_fails_says_why(cities):
+    hot = {"clemson_max": cities["clemson_max"]}
+    with pytest.raises(
+        InputError, match="every forecast of the backtest failed.*clemson_max.*LinAlgError"
+    ):
+        backtest(FussyNaive(), hot, SPLIT)

@@ -323,6 +323,12 @@ def panel_backtest(
             if fitted is not None:
                 final[task.name] = fitted
             bar.update(1)
+    if not tables:
+        first = failures[0]
+        raise InputError(
+            f"every forecast of the backtest failed; the first: {first['model']} on series "
+            f"{first['series']!r}, fold {first['fold']}: {first['error']}"
+        )
     order = {sid: i for i, sid in enumerate(panel)}
     return PanelBacktestResult(
         forecasts=_sorted(tables, _COLUMNS, models, order),

@@ -136,14 +136,18 @@ class RankTest:
         gap = abs(self.mean_ranks[a] - self.mean_ranks[b])
         return bool(self.pvalue < self.alpha and gap >= self.critical_difference)
 
-    def verdict(self) -> str:
-        """One sentence: who ranks first and whether that is significant."""
+    def verdict(self, subject: str | None = None) -> str:
+        """One sentence: who ranks first and whether that is significant.
+
+        ``subject`` replaces the best model's name as the sentence's subject ("it").
+        """
         best = self.best
+        who = subject or best
         if len(self.mean_ranks) < 2 or self.n_series < 2:
-            return f"{best} ranks first, but {self.n_series} series are too few for a rank test"
+            return f"{who} ranks first, but {self.n_series} series are too few for a rank test"
         level = f"{self.alpha:.0%}"
         others = [m for m in self.mean_ranks.index[1:] if not self.significantly_different(best, m)]
-        text = f"across {self.n_series} series {best} ranks first (mean rank {self.mean_ranks[best]:.2f})"
+        text = f"across {self.n_series} series {who} ranks first (mean rank {self.mean_ranks[best]:.2f})"
         if self.pvalue >= self.alpha:
             return f"{text}, but the Friedman test finds no significant difference in ranks at the {level} level (p = {self.pvalue:.3g})"
         if not others:

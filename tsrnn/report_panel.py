@@ -80,6 +80,9 @@ def _headline(result, baseline: str, verdicts: pd.DataFrame | None, ranks) -> li
     best = str(values.idxmin()) if values.notna().any() else result.models[0]
     others = values.drop(baseline).dropna()
     challenger = str(others.idxmin()) if len(others) else best
+    if ranks is not None:  # the challenger is the best-ranked model other than the baseline
+        ranked = [m for m in ranks.mean_ranks.index if m != baseline]
+        challenger = ranked[0] if ranked else challenger
     lines = []
     if verdicts is not None and challenger in verdicts.index:
         row = verdicts.loc[challenger]
@@ -92,7 +95,7 @@ def _headline(result, baseline: str, verdicts: pd.DataFrame | None, ranks) -> li
     else:
         text = f"**{best}** has the lowest mean {label} ({values[best]:.3f})"
     if ranks is not None:
-        text += "; " + ranks.verdict()
+        text += "; " + ranks.verdict(subject="it" if ranks.best == challenger else None)
     lines.append(Block("headline", text + "."))
     lines.append(
         Block(

@@ -71,7 +71,7 @@ def plot_series_last_fold(
 ) -> bytes:
     """Small multiples: the last fold of each series named, with recent observations."""
     forecasts = result.forecasts
-    cols = min(3, len(series))
+    cols = 2 if len(series) == 4 else min(3, len(series))
     rows = int(np.ceil(len(series) / cols))
     fig, axes = _figure(_WIDTH, 2.6 * rows, rows=rows, cols=cols)
     axes = np.atleast_1d(axes)
