@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import base64
 import os
+import re
+import shlex
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
 import pandas as pd
@@ -44,8 +46,10 @@ from tsrnn._report_parts import (
     step_table,
 )
 from tsrnn._report_render import render_html, render_markdown
+from tsrnn._report_verdicts import arima_orders, join_names
 from tsrnn.exceptions import InputError
 from tsrnn.io import atomic_write
+from tsrnn.metrics import mase_window
 
 __all__ = ["write_report", "write_html_report", "write_markdown_report", "render_html_report"]
 
@@ -97,6 +101,8 @@ def _sections(
         )  # fmt: skip
     if models is None:  # the models as fitted for the last fold (training curves, params)
         models = getattr(result, "final_models", None) or None
+    data_summary = _private_summary(data_summary)
+    command = _file_names_only(command) if command else command
     ylabel = _ylabel(history, data_summary)
     head = headline(result, baseline)
     folds = result.forecasts["fold"].nunique()
@@ -108,13 +114,17 @@ def _sections(
     blocks += [
         Block("h2", "Metrics", anchor="metrics"),
         Block("table", metrics_table(result, head.baseline)),
-        Block("note", _METRICS_NOTE.format(coverage=result.coverage, scale=_scale(result))),
+        Block("note", _metrics_note(result)),
     ]
+    orders = arima_orders(result, models)
+    if orders:
+        listed = join_names([f"{name} {order}" for name, order in orders.items()], bold=False)
+        blocks.append(Block("note", f"Orders the ARIMA models chose (last fold's fit): {listed}."))
     if head.comparison is not None:
         blocks += [
             Block("h2", f"Diebold-Mariano tests against {head.baseline}", anchor="tests"),
             Block("table", comparison_table(head.comparison)),
-            Block("note", _DM_NOTE),
+            Block("note", _DM_NOTE.format(test=head.comparison.attrs["test"])),
         ]
     blocks += [
         Block("h2", "Forecasts by fold", anchor="folds"),
@@ -182,18 +192,66 @@ def _sections(
 _METRICS_NOTE = (
     "Over all folds and steps. Lower is better, except bias (mean of forecast - actual: "
     "closest to 0) and coverage (closest to the nominal {coverage:.0%}). MASE scales each "
-    "error by the in-sample {scale} MAE of its fold's training data."
+    "error by the in-sample {scale} MAE of the last {window} observations before its "
+    "fold's origin (a recent window, so the scale is that of the current level)."
 )
 _DM_NOTE = (
-    "One loss per fold: the mean squared error over its steps. p_better and p_worse are the "
-    "one-sided p-values of 'more accurate' and 'less accurate than the baseline'; below 0.05 "
-    "is significant."
+    "One loss per fold: the mean squared error over its steps. {test}. A verdict needs the "
+    "two-sided p below 0.05; the sign of the statistic (negative: lower loss than the "
+    "baseline) says which way."
 )
 
 
-def _scale(result) -> str:
+def _metrics_note(result) -> str:
     m = result.season_length
-    return "one-step naive" if m == 1 else f"seasonal naive (season length {m})"
+    scale = "one-step naive" if m == 1 else f"seasonal naive (season length {m})"
+    window = getattr(result, "mase_window", None) or mase_window(m)
+    return _METRICS_NOTE.format(coverage=result.coverage, scale=scale, window=window)
+
+
+_PATH = re.compile(r"""(?:~|[A-Za-z]:)?[\w.~-]*(?:[\\/][\w.~ -]*)+""")
+
+
+def _file_name(path: str) -> str:
+    return PureWindowsPath(path).name if "\\" in path else PurePosixPath(path).name
+
+
+def _file_names_only(text: str) -> str:
+    """``text`` with each path in it cut to its file name: a report carries no folder of
+    the machine it was made on. Command lines are split as a shell would; other text
+    (code) only loses the folders of its absolute paths."""
+    if "\n" not in text:
+        try:
+            tokens = shlex.split(text)
+        except ValueError:
+            tokens = None
+        if tokens is not None:
+            cut = []
+            for token in tokens:
+                option, equals, value = (
+                    token.rpartition("=") if token.startswith("-") else ("", "", token)
+                )
+                if _PATH.fullmatch(value) and ("/" in value or "\\" in value):
+                    value = _file_name(value)
+                cut.append(f"{option}{equals}{value}")
+            return shlex.join(cut)
+    absolute = re.compile(r"""(?<![\w.])(?:~|[A-Za-z]:)?[\\/][^\s"',)]*""")
+    return absolute.sub(lambda m: _file_name(m.group(0)), text)
+
+
+def _private_summary(summary: Mapping | None) -> dict | None:
+    """The data summary with paths (``os.PathLike`` or absolute strings) cut to file names."""
+    if summary is None:
+        return None
+    cleaned = {}
+    for key, value in summary.items():
+        text = os.fspath(value) if isinstance(value, os.PathLike) else value
+        if isinstance(text, str) and (
+            isinstance(value, os.PathLike) or key == "file" or os.path.isabs(text)
+        ):
+            text = _file_name(text)
+        cleaned[key] = text
+    return cleaned
 
 
 def _plot(key: str, caption: str, draw: Callable[[], bytes]) -> Block:
@@ -323,7 +381,9 @@ def write_report(result, path: str | os.PathLike, **kwargs) -> list[Path]:
         values``, ...), shown after those computed from ``history``; ``units`` also
         labels the y axes.
     command : str, optional
-        The command line (or code) that ran the backtest, shown verbatim.
+        The command line (or code) that ran the backtest, shown with each path cut to
+        its file name (a report holds no folder names of the machine; also ``file`` and
+        absolute paths in ``data_summary``).
     baseline : str, optional
         Model the others are tested against. By default ``seasonal-naive`` when the
         result has a season length above 1 and such a model is present, else ``naive``,
