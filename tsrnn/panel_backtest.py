@@ -41,6 +41,7 @@ from tqdm.auto import tqdm
 from tsrnn import backtesting as B
 from tsrnn.backtest_result import check_metric_names
 from tsrnn.exceptions import InputError, TsrnnError
+from tsrnn.metrics import mase_window
 from tsrnn.panel import panel_names, split_panel
 from tsrnn.panel_result import PanelBacktestResult
 from tsrnn.splitters import ExpandingWindowSplitter
@@ -367,7 +368,11 @@ def _sorted(rows: list, columns: list[str], models: dict, order: dict) -> pd.Dat
 
 
 def _scales(panel: dict, cells: list, models: dict, m: int) -> pd.DataFrame:
-    """In-sample (seasonal) naive MAE of each series' training data at each fold, per model."""
+    """In-sample (seasonal) naive MAE of each series' training data at each fold, per model.
+
+    Over the last ``mase_window(m)`` naive errors before the origin, as for one series.
+    """
+    window = mase_window(m)
     rows = []
     for name, model in models.items():
         target = model.get_params(deep=False).get("target")
@@ -378,6 +383,7 @@ def _scales(panel: dict, cells: list, models: dict, m: int) -> pd.DataFrame:
                 if sid not in members:
                     continue
                 train = values[members[sid][0]]
-                scale = np.nanmean(np.abs(train[m:] - train[:-m])) if len(train) > m else np.nan
+                naive_errors = np.abs(train[m:] - train[:-m])[-window:]
+                scale = np.nanmean(naive_errors) if len(train) > m else np.nan
                 rows.append({"model": name, "series": sid, "fold": fold, "scale": scale})
     return pd.DataFrame(rows, columns=["model", "series", "fold", "scale"])
