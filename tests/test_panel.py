@@ -13,7 +13,7 @@ from tests.conftest import make_series
 from tsrnn.arima import ARIMAForecaster
 from tsrnn.base import BaseForecaster
 from tsrnn.baselines import DriftForecaster, NaiveForecaster, SeasonalNaiveForecaster
-from tsrnn.exceptions import DataError, DataWarning, NotEnoughDataError
+from tsrnn.exceptions import DataError, DataWarning, InputError, NotEnoughDataError
 from tsrnn.panel import drop_short_series, is_panel, join_panel, split_panel
 
 
@@ -232,3 +232,25 @@ def test_global_model_hooks_get_the_whole_panel(ragged):
         model.update({"c": longer})
     assert model.cutoffs_[2] == longer.index[-1]
     assert model.predict().loc["c"].tolist() == [longer.iloc[-1]] * 2
+
+
+def test_arima_x_on_a_panel_is_a_panel_of_x():
+    rng = np.random.default_rng(7)
+    ys, Xs = {}, {}
+    for key, n in (("a", 50), ("b", 40)):
+        X = pd.DataFrame(
+            {"x": rng.normal(size=n + 3)}, index=pd.date_range("2024-01-01", periods=n + 3)
+        )
+        ys[key] = pd.Series(
+            2 * X["x"].to_numpy()[:n] + np.cumsum(rng.normal(size=n)), index=X.index[:n], name="y"
+        )
+        Xs[key] = X
+    model = ARIMAForecaster(order=(1, 1, 0), horizon=3)
+    model.fit(ys, X={k: X.iloc[:-3] for k, X in Xs.items()})
+    point = model.predict(X={k: X.iloc[-3:] for k, X in Xs.items()})
+    alone = ARIMAForecaster(order=(1, 1, 0), horizon=3).fit(ys["b"], X=Xs["b"].iloc[:-3])
+    np.testing.assert_allclose(point.loc["b"], alone.predict(X=Xs["b"].iloc[-3:]))
+    with pytest.raises(DataError, match="series 'a': the model was fitted with X"):
+        model.predict()
+    with pytest.raises(InputError, match="X for predict on a panel must be a panel too"):
+        model.predict(X=Xs["a"])
