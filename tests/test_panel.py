@@ -254,3 +254,20 @@ def test_arima_x_on_a_panel_is_a_panel_of_x():
         model.predict()
     with pytest.raises(InputError, match="X for predict on a panel must be a panel too"):
         model.predict(X=Xs["a"])
+
+
+def test_a_tampered_panel_model_file_is_refused(ragged, tmp_path):
+    import json
+    import zipfile
+
+    path = tmp_path / "panel.tsrnn"
+    NaiveForecaster().fit(ragged).save(path)
+    with zipfile.ZipFile(path) as archive:
+        header = json.loads(archive.read("model.json"))
+        npz = archive.read("arrays.npz")
+    header["state"]["__dict__"]["series_ids_"].pop()
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("model.json", json.dumps(header))
+        archive.writestr("arrays.npz", npz)
+    with pytest.raises(tsrnn.exceptions.ModelFileError, match="2 series ids but 3 cutoffs"):
+        tsrnn.load(path)

@@ -221,3 +221,35 @@ def update_panel(model, y_new: object):
     model.cutoffs_ = cutoffs
     model.cutoff_ = max(cutoffs)
     return model
+
+
+def check_panel_state(model) -> None:
+    """Refuse a loaded panel model whose stored state does not fit together.
+
+    Raises
+    ------
+    ModelFileError
+        If ids, cutoffs and per-series models disagree in number or kind.
+    """
+    from tsrnn.exceptions import ModelFileError
+
+    ids, cutoffs = getattr(model, "series_ids_", None), getattr(model, "cutoffs_", None)
+    estimators = getattr(model, "estimators_", None)
+    if not isinstance(ids, list) or not ids or not isinstance(cutoffs, list):
+        raise ModelFileError("the panel model has no series ids or cutoffs.")
+    if len(cutoffs) != len(ids) or (estimators is not None and len(estimators) != len(ids)):
+        raise ModelFileError(
+            f"the panel model has {len(ids)} series ids but {len(cutoffs)} cutoffs and "
+            f"{len(estimators or [])} per-series models."
+        )
+    if any(not isinstance(key, str | int) or isinstance(key, bool) for key in ids):
+        raise ModelFileError("the panel model's series ids must be strings or integers.")
+    if any(not isinstance(c, pd.Timestamp) for c in cutoffs):
+        raise ModelFileError("the panel model's cutoffs must be timestamps.")
+    if estimators is not None and any(type(e) is not type(model) for e in estimators):
+        raise ModelFileError(
+            f"the per-series models of a panel must all be {type(model).__name__}."
+        )
+    names = getattr(model, "panel_names_", None)
+    if not isinstance(names, tuple) or len(names) != 2:
+        raise ModelFileError("the panel model's index level names are missing.")
