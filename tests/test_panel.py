@@ -90,19 +90,19 @@ def test_update_continues_the_named_series_only(ragged):
     full = _walk(1, 35, start="2024-01-05")
     model = ARIMAForecaster(order=(1, 1, 0), horizon=2).fit(ragged)
     before = model.predict()
-    model.update({"b": full})  # rows up to b's end are ignored, as for a single series
+    model.update({"b": full.iloc[30:]})  # 5 newer rows of b
     after = model.predict()
     assert model.cutoffs_[1] == full.index[-1] and after.loc["b"].index[0] == pd.Timestamp(
         "2024-02-09"
     )
     pd.testing.assert_series_equal(after.loc[["a", "c"]], before.loc[["a", "c"]])
-    alone = ARIMAForecaster(order=(1, 1, 0), horizon=2).fit(ragged["b"]).update(full)
+    alone = ARIMAForecaster(order=(1, 1, 0), horizon=2).fit(ragged["b"]).update(full.iloc[30:])
     np.testing.assert_allclose(after.loc["b"].to_numpy(), alone.predict().to_numpy())
 
 
 def test_update_is_all_or_nothing(ragged):
     model = NaiveForecaster(horizon=1).fit(ragged)
-    good = _walk(0, 42)
+    good = _walk(0, 42).iloc[40:]
     gap = _walk(1, 40, start="2024-01-05").iloc[32:]  # starts 2 days after b's end
     with pytest.raises(DataError, match="series 'b'.*must continue the data"):
         model.update({"a": good, "b": gap})
@@ -127,7 +127,7 @@ def test_panel_model_saves_and_loads_as_one_file(ragged, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["panel.tsrnn"]
     pd.testing.assert_series_equal(loaded.predict(), model.predict())
     pd.testing.assert_frame_equal(loaded.predict_interval(), model.predict_interval())
-    more = {"c": _walk(2, 27)}
+    more = {"c": _walk(2, 27).iloc[25:]}
     pd.testing.assert_series_equal(loaded.update(more).predict(), model.update(more).predict())
 
 
@@ -229,7 +229,7 @@ def test_global_model_hooks_get_the_whole_panel(ragged):
     longer = _walk(2, 30)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model.update({"c": longer})
+        model.update({"c": longer.iloc[25:]})
     assert model.cutoffs_[2] == longer.index[-1]
     assert model.predict().loc["c"].tolist() == [longer.iloc[-1]] * 2
 

@@ -34,8 +34,8 @@ def test_panel_round_trip_for_every_forecaster(make, panel, tmp_path):
     assert np.isfinite(point).all()
     model.save(tmp_path / "m.tsrnn")
     pd.testing.assert_series_equal(tsrnn.load(tmp_path / "m.tsrnn").predict(), point)
-    newer = {"b": make_series(5 + np.sin(2 * np.pi * np.arange(62) / 7), start="2024-01-10")}
-    newer["b"].name = "load"
+    longer = make_series(5 + np.sin(2 * np.pi * np.arange(62) / 7), start="2024-01-10")
+    newer = {"b": longer.iloc[60:].rename("load")}
     after = model.update(newer).predict()
     assert after.loc["b"].index[0] == pd.Timestamp("2024-03-12")
     pd.testing.assert_series_equal(after.loc[["a"]], point.loc[["a"]])
