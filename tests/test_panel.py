@@ -13,7 +13,7 @@ from tests.conftest import make_series
 from tsrnn.arima import ARIMAForecaster
 from tsrnn.base import BaseForecaster
 from tsrnn.baselines import DriftForecaster, NaiveForecaster, SeasonalNaiveForecaster
-from tsrnn.exceptions import DataError, DataWarning, NotEnoughDataError
+from tsrnn.exceptions import DataError, DataWarning, InputError, NotEnoughDataError
 from tsrnn.panel import drop_short_series, is_panel, join_panel, split_panel
 
 
@@ -90,19 +90,19 @@ def test_update_continues_the_named_series_only(ragged):
     full = _walk(1, 35, start="2024-01-05")
     model = ARIMAForecaster(order=(1, 1, 0), horizon=2).fit(ragged)
     before = model.predict()
-    model.update({"b": full})  # rows up to b's end are ignored, as for a single series
+    model.update({"b": full.iloc[30:]})  # 5 newer rows of b
     after = model.predict()
     assert model.cutoffs_[1] == full.index[-1] and after.loc["b"].index[0] == pd.Timestamp(
         "2024-02-09"
     )
     pd.testing.assert_series_equal(after.loc[["a", "c"]], before.loc[["a", "c"]])
-    alone = ARIMAForecaster(order=(1, 1, 0), horizon=2).fit(ragged["b"]).update(full)
+    alone = ARIMAForecaster(order=(1, 1, 0), horizon=2).fit(ragged["b"]).update(full.iloc[30:])
     np.testing.assert_allclose(after.loc["b"].to_numpy(), alone.predict().to_numpy())
 
 
 def test_update_is_all_or_nothing(ragged):
     model = NaiveForecaster(horizon=1).fit(ragged)
-    good = _walk(0, 42)
+    good = _walk(0, 42).iloc[40:]
     gap = _walk(1, 40, start="2024-01-05").iloc[32:]  # starts 2 days after b's end
     with pytest.raises(DataError, match="series 'b'.*must continue the data"):
         model.update({"a": good, "b": gap})
@@ -127,7 +127,7 @@ def test_panel_model_saves_and_loads_as_one_file(ragged, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["panel.tsrnn"]
     pd.testing.assert_series_equal(loaded.predict(), model.predict())
     pd.testing.assert_frame_equal(loaded.predict_interval(), model.predict_interval())
-    more = {"c": _walk(2, 27)}
+    more = {"c": _walk(2, 27).iloc[25:]}
     pd.testing.assert_series_equal(loaded.update(more).predict(), model.update(more).predict())
 
 
@@ -229,6 +229,45 @@ def test_global_model_hooks_get_the_whole_panel(ragged):
     longer = _walk(2, 30)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model.update({"c": longer})
+        model.update({"c": longer.iloc[25:]})
     assert model.cutoffs_[2] == longer.index[-1]
     assert model.predict().loc["c"].tolist() == [longer.iloc[-1]] * 2
+
+
+def test_arima_x_on_a_panel_is_a_panel_of_x():
+    rng = np.random.default_rng(7)
+    ys, Xs = {}, {}
+    for key, n in (("a", 50), ("b", 40)):
+        X = pd.DataFrame(
+            {"x": rng.normal(size=n + 3)}, index=pd.date_range("2024-01-01", periods=n + 3)
+        )
+        ys[key] = pd.Series(
+            2 * X["x"].to_numpy()[:n] + np.cumsum(rng.normal(size=n)), index=X.index[:n], name="y"
+        )
+        Xs[key] = X
+    model = ARIMAForecaster(order=(1, 1, 0), horizon=3)
+    model.fit(ys, X={k: X.iloc[:-3] for k, X in Xs.items()})
+    point = model.predict(X={k: X.iloc[-3:] for k, X in Xs.items()})
+    alone = ARIMAForecaster(order=(1, 1, 0), horizon=3).fit(ys["b"], X=Xs["b"].iloc[:-3])
+    np.testing.assert_allclose(point.loc["b"], alone.predict(X=Xs["b"].iloc[-3:]))
+    with pytest.raises(DataError, match="series 'a': the model was fitted with X"):
+        model.predict()
+    with pytest.raises(InputError, match="X for predict on a panel must be a panel too"):
+        model.predict(X=Xs["a"])
+
+
+def test_a_tampered_panel_model_file_is_refused(ragged, tmp_path):
+    import json
+    import zipfile
+
+    path = tmp_path / "panel.tsrnn"
+    NaiveForecaster().fit(ragged).save(path)
+    with zipfile.ZipFile(path) as archive:
+        header = json.loads(archive.read("model.json"))
+        npz = archive.read("arrays.npz")
+    header["state"]["__dict__"]["series_ids_"].pop()
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("model.json", json.dumps(header))
+        archive.writestr("arrays.npz", npz)
+    with pytest.raises(tsrnn.exceptions.ModelFileError, match="2 series ids but 3 cutoffs"):
+        tsrnn.load(path)

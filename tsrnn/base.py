@@ -5,7 +5,7 @@ input, the fitted time axis (``cutoff_``, ``freq_``), future timestamps, horizon
 coverage checks, ``update`` bookkeeping and ``save``. A concrete forecaster implements
 five small hooks on numpy arrays: ``_fit``, ``_predict``, ``_predict_interval``,
 ``_update`` and ``_min_length``. A panel (many series, :mod:`tsrnn.panel`) is handed
-to :mod:`tsrnn.panel`, which fits a clone per series, or calls the ``_*_panel`` hooks of
+to :mod:`tsrnn._panel_models`, which fits a clone per series, or calls the ``_*_panel`` hooks of
 a global model (``_global_model = True``).
 """
 
@@ -19,8 +19,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from tsrnn import panel
+from tsrnn import _panel_models as panel_models
 from tsrnn.exceptions import DataError, InputError, NotEnoughDataError
+from tsrnn.panel import fitted_on_panel, is_panel
 from tsrnn.validation import prepare_frame
 
 __all__ = ["BaseForecaster"]
@@ -103,9 +104,9 @@ class BaseForecaster(BaseEstimator):
             If ``y`` is shorter than the model needs; the message gives the minimum.
         """
         self._check_horizon(self.horizon, "horizon")
-        if panel.is_panel(y):
-            return panel.fit_panel(self, y, X)
-        panel.forget_panel(self)
+        if is_panel(y):
+            return panel_models.fit_panel(self, y, X)
+        panel_models.forget_panel(self)
         frame, target, freq = self._validate_y(y)
         minimum = self._min_length()
         if len(frame) < minimum:
@@ -139,8 +140,8 @@ class BaseForecaster(BaseEstimator):
         """
         check_is_fitted(self, "cutoff_")
         steps = self._resolve_horizon(horizon)
-        if panel.fitted_on_panel(self):
-            return panel.predict_panel(self, steps)
+        if fitted_on_panel(self):
+            return panel_models.predict_panel(self, steps)
         values = np.asarray(self._predict(steps), dtype=float)
         return pd.Series(values, index=self._future_index(steps), name=self.target_name_)
 
@@ -170,8 +171,8 @@ class BaseForecaster(BaseEstimator):
             raise InputError(
                 f"coverage must be a number between 0 and 1 (exclusive); got {coverage!r}."
             )
-        if panel.fitted_on_panel(self):
-            return panel.predict_interval_panel(self, steps, float(coverage))
+        if fitted_on_panel(self):
+            return panel_models.predict_interval_panel(self, steps, float(coverage))
         lower, upper = self._predict_interval(steps, float(coverage))
         return pd.DataFrame({"lower": lower, "upper": upper}, index=self._future_index(steps))
 
@@ -192,8 +193,8 @@ class BaseForecaster(BaseEstimator):
             The next ``predict`` starts after the new data.
         """
         check_is_fitted(self, "cutoff_")
-        if panel.is_panel(y_new) or panel.fitted_on_panel(self):
-            return panel.update_panel(self, y_new)
+        if is_panel(y_new) or fitted_on_panel(self):
+            return panel_models.update_panel(self, y_new)
         frame, _, _ = self._validate_y(y_new, after=self.cutoff_)
         if frame is None:
             return self

@@ -119,12 +119,18 @@ def _build(entry: object, arrays: dict[str, np.ndarray], nested: bool) -> object
     cls = getattr(importlib.import_module(_REGISTRY[class_name]), class_name)
     model = cls(**_decode(entry["params"], arrays))
     state = _decode(entry["state"], arrays, allow_models=not nested)
+    if not isinstance(state, dict):
+        raise ModelFileError("the model's state is not a mapping.")
     if "estimators_" in state:
         from tsrnn.base import BaseForecaster
 
         BaseForecaster._set_state(model, state)
     else:
         model._set_state(state)
+    if "series_ids_" in state:
+        from tsrnn._panel_models import check_panel_state
+
+        check_panel_state(model)
     return model
 
 
