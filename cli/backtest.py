@@ -12,6 +12,7 @@ from tsrnn.cli.models import MODELS, build_model
 from tsrnn.cli.options import (
     coverage_option,
     data_options,
+    id_col_option,
     load_data,
     model_options,
     model_params,
@@ -45,6 +46,12 @@ def _parse_models(text: str) -> list[str]:
 @click.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @data_options
+@id_col_option
+@click.option(
+    "--series",
+    "series_ids",
+    help="With --id-col: comma-separated series ids to backtest (default: all of them).",
+)
 @click.option(
     "--models",
     default="naive,seasonal-naive,arima,lstm",
@@ -106,6 +113,7 @@ def backtest(
     n_jobs: int,
     output: str | None,
     report: str | None,
+    series_ids: str | None,
     **opts,
 ) -> None:
     """Compare models on rolling-origin folds: metrics and Diebold-Mariano tests.
@@ -126,8 +134,14 @@ def backtest(
             f"--report {report!r} must end in .html, .htm or .md "
             f"(got {Path(report).suffix or 'no suffix'!r})."
         )
+    if series_ids is not None and not opts.get("id_col"):
+        raise click.UsageError("--series picks series of a long CSV; give --id-col as well.")
     covariates = bool(opts.get("covariates"))
     loaded = load_data(data, opts, covariates)
+    y, history = (loaded.frame if covariates else loaded.y), loaded.y
+    if series_ids is not None:
+        y = pick_series(y, series_ids, loaded.source, opts["id_col"])
+        history = pick_series(history, series_ids, loaded.source, opts["id_col"])
     progress = not opts.get("quiet") and sys.stderr.isatty()
     opts = {**opts, "target": loaded.target, "quiet": True}  # one bar over folds, none per fit
     if window == "expanding":
@@ -139,7 +153,7 @@ def backtest(
     estimators = {name: build_model(name, model_params(name, opts)) for name in names}
     result = tsrnn.backtest(
         estimators,
-        loaded.frame if covariates else loaded.y,
+        y,
         splitter,
         refit=refit_policy,
         warm_start=warm_start,
@@ -148,7 +162,9 @@ def backtest(
         verbose=progress,
     )
     click.echo(result.metrics.to_string(float_format=table_number))
-    if len(names) > 1 and folds >= 3:
+    if getattr(result, "is_panel", False):
+        echo_panel_verdicts(result, baseline, len(names), folds)
+    elif len(names) > 1 and folds >= 3:
         comparison = result.compare(baseline)
         click.echo(f"\n{comparison.attrs['test']}:")
         for verdict, p_value in zip(comparison["verdict"], comparison["p_value"], strict=True):
@@ -162,9 +178,57 @@ def backtest(
             result,
             report,
             title=f"Backtest of {Path(loaded.source).name} ({loaded.target})",
-            history=loaded.y,
+            history=history,
             models=result.final_models,
-            data_summary={"file": Path(loaded.source).name, "frequency": loaded.freq},
+            data_summary={
+                "file": Path(loaded.source).name,
+                "frequency": loaded.freq,
+                **({"series id column": opts["id_col"]} if opts.get("id_col") else {}),
+            },
             command=shlex.join(["tsrnn", *sys.argv[1:]]),
             baseline=baseline,
         )
+
+
+def pick_series(y, text: str, source: str, id_col: str):
+    """The rows of the series named in ``--series``; unknown ids are an error naming them."""
+    wanted = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    ids = list(dict.fromkeys(y.index.get_level_values(0)))
+    unknown = [name for name in wanted if name not in ids]
+    if unknown or not wanted:
+        shown = ", ".join(map(str, ids[:20])) + (", ..." if len(ids) > 20 else "")
+        raise InputError(
+            f"--series: {', '.join(unknown) or '(none given)'} not in column '{id_col}' of "
+            f"{source}; its series are: {shown}."
+        )
+    return y[y.index.get_level_values(0).isin(wanted)]
+
+
+def echo_panel_verdicts(result, baseline: str | None, n_models: int, folds: int) -> None:
+    """The panel verdicts (one line per model), the rank test, failures and skipped folds."""
+    if n_models > 1 and folds >= 3:
+        try:
+            verdicts = result.compare(baseline)
+        except InputError as exc:
+            click.echo(f"\nno Diebold-Mariano tests: {exc}")
+        else:
+            click.echo(f"\n{verdicts.attrs['test']}:")
+            for verdict in verdicts["verdict"]:
+                click.echo(verdict)
+    if n_models > 1:
+        try:
+            text = result.rank_test().verdict()
+            click.echo(text[0].upper() + text[1:])
+        except InputError:
+            pass
+    if len(result.failures):
+        first = result.failures.iloc[0]
+        click.echo(
+            f"{len(result.failures)} forecasts failed (first: {first['model']} on "
+            f"{first['series']}, fold {first['fold']}: {first['error']})",
+            err=True,
+        )
+    if len(result.skipped):
+        reasons = result.skipped.groupby("reason", sort=False)["series"].unique()
+        why = "; ".join(f"{', '.join(map(str, ids))}: {reason}" for reason, ids in reasons.items())
+        click.echo(f"{len(result.skipped)} series-folds skipped ({why})", err=True)

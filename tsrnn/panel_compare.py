@@ -335,7 +335,13 @@ def panel_verdicts(
                 model, baseline, n, n_better, better_sig, worse_sig, w_p, gain, alpha
             ),
         }
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
+    table.attrs["test"] = (
+        f"Diebold-Mariano test per series (two-sided, autocorrelation-robust), Holm-adjusted "
+        f"over the series at the {alpha:.0%} level; across series, a Wilcoxon signed-rank "
+        "test of the per-series MASE"
+    )
+    return table
 
 
 def _panel_sentence(model, baseline, n, better, better_sig, worse_sig, w_p, gain, alpha) -> str:
