@@ -179,3 +179,47 @@ def test_a_backtest_where_everything_fails_says_why(cities):
         InputError, match="every forecast of the backtest failed.*clemson_max.*LinAlgError"
     ):
         backtest(FussyNaive(), hot, SPLIT)
+
+
+# ---------------------------------------------------------------- global (neural) models
+def tiny_lstm():
+    from tsrnn import LSTMForecaster
+
+    return LSTMForecaster(lookback=7, horizon=3, hidden_size=4, epochs=1, random_state=0)
+
+
+def test_global_model_trains_one_network_per_fold_over_all_series(cities):
+    pytest.importorskip("torch")
+    from sklearn.base import clone
+
+    split = ExpandingWindowSplitter(horizon=3, n_folds=3)
+    result = backtest({"naive": NaiveForecaster(), "lstm": tiny_lstm()}, cities, split)
+    lstm = result.forecasts[result.forecasts["model"] == "lstm"]
+    assert set(lstm["series"]) == set(cities) and lstm["forecast"].notna().all()
+    timings = result.timings[result.timings["model"] == "lstm"]
+    assert (timings.groupby("fold")["action"].apply(set) == {"fit"}).all()
+    assert result.final_models["lstm"].series_ids_ == list(cities)
+    # the last fold equals one global fit on every series cut at that fold's cutoff
+    cutoff = lstm["cutoff"].max()
+    direct = clone(tiny_lstm()).fit({s: y.loc[:cutoff] for s, y in cities.items()}).predict()
+    last = lstm[lstm["cutoff"] == cutoff]
+    for sid in cities:
+        np.testing.assert_allclose(
+            last.loc[last["series"] == sid, "forecast"], direct.xs(sid, level=0), rtol=1e-5
+        )
+
+
+@pytest.mark.parametrize(
+    ("policy", "actions"),
+    [
+        ({"refit": False}, ["fit", "update", "update"]),
+        ({"warm_start": True}, ["fit", "warm", "warm"]),
+    ],
+)
+def test_global_model_update_and_warm_start(cities, policy, actions):
+    pytest.importorskip("torch")
+    split = ExpandingWindowSplitter(horizon=3, n_folds=3)
+    result = backtest({"lstm": tiny_lstm()}, cities, split, **policy)
+    per_fold = result.timings.groupby("fold")["action"].first().tolist()
+    assert per_fold == actions
+    assert result.forecasts["forecast"].notna().all() and result.failures.empty

@@ -233,8 +233,12 @@ def _run_global(task: _Task, panel: dict, coverage: float):
 
 def _prepare_panel(y: object) -> tuple[dict, str]:
     raw, id_name = split_panel(y), panel_names(y)[0]
+    names = [part.name for part in raw.values() if isinstance(part, pd.Series)]
+    common = next((n for n in names if n is not None), "y")
     panel = {}
     for sid, series in raw.items():
+        if isinstance(series, pd.Series):  # one name for all: a global model's target
+            series = series.rename(common)
         try:
             panel[sid] = B._prepare(series)
         except TsrnnError as exc:  # say which series the problem is in
