@@ -181,3 +181,11 @@ def test_compare_per_series_needs_three_folds():
     table = _panel_forecasts(rng, n_series=2, n_folds=2)
     with pytest.raises(InputError, match="at least 3"):
         compare_per_series(table, "naive")
+
+
+def test_rank_verdict_names_ties_for_first():
+    scores = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [2.0, 1.0, 1.0], "c": [3.0, 3.0, 2.0]})
+    result = rank_test(scores)  # a: 1, 2, 3 -> 2.0; b: 2, 1, 1 -> 1.33; c: 3, 3, 2 -> 2.67
+    assert result.best == "b" and "b ranks first (mean rank 1.33)" in result.verdict()
+    tied = rank_test(pd.DataFrame({"a": [1.0, 2.0], "b": [2.0, 1.0], "c": [3.0, 3.0]}))
+    assert "a and b share the best mean rank (1.50)" in tied.verdict()

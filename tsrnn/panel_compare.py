@@ -146,12 +146,21 @@ class RankTest:
         if len(self.mean_ranks) < 2 or self.n_series < 2:
             return f"{who} ranks first, but {self.n_series} series are too few for a rank test"
         level = f"{self.alpha:.0%}"
-        others = [m for m in self.mean_ranks.index[1:] if not self.significantly_different(best, m)]
-        text = f"across {self.n_series} series {who} ranks first (mean rank {self.mean_ranks[best]:.2f})"
+        top = self.mean_ranks[best]
+        leaders = [m for m in self.mean_ranks.index if math.isclose(self.mean_ranks[m], top)]
+        others = [m for m in self.mean_ranks.index if m not in leaders]
+        others = [m for m in others if not self.significantly_different(best, m)]
+        if len(leaders) > 1:
+            names = ", ".join(leaders[:-1]) + " and " + leaders[-1]
+            text = f"across {self.n_series} series {names} share the best mean rank ({top:.2f})"
+        else:
+            text = f"across {self.n_series} series {who} ranks first (mean rank {top:.2f})"
         if self.pvalue >= self.alpha:
             return f"{text}, but the Friedman test finds no significant difference in ranks at the {level} level (p = {self.pvalue:.3g})"
         if not others:
             return f"{text}, significantly ahead of every other model (Nemenyi, {level})"
+        if len(leaders) > 1:
+            return f"{text}, not significantly ahead of {_join(others)} (Nemenyi CD {self.critical_difference:.2f}, {level})"
         return f"{text}, but not significantly ahead of {_join(others)} (Nemenyi CD {self.critical_difference:.2f}, {level})"
 
 

@@ -95,7 +95,9 @@ def _headline(result, baseline: str, verdicts: pd.DataFrame | None, ranks) -> li
     else:
         text = f"**{best}** has the lowest mean {label} ({values[best]:.3f})"
     if ranks is not None:
-        text += "; " + ranks.verdict(subject="it" if ranks.best == challenger else None)
+        tied = (ranks.mean_ranks == ranks.mean_ranks.iloc[0]).sum() > 1
+        alone = ranks.best == challenger and not tied
+        text += "; " + ranks.verdict(subject="it" if alone else None)
     lines.append(Block("headline", text + "."))
     lines.append(
         Block(
