@@ -48,7 +48,18 @@ from tsrnn.splitters import ExpandingWindowSplitter
 
 __all__ = ["panel_backtest"]
 
-_COLUMNS = ["series", *B._COLUMNS]
+_COLUMNS = [
+    "series",
+    "model",
+    "fold",
+    "cutoff",
+    "date",
+    "step",
+    "actual",
+    "forecast",
+    "lower",
+    "upper",
+]
 
 
 @dataclass
@@ -128,13 +139,17 @@ def _table(sid, name, fold, cutoff, y, model, test, point, interval) -> pd.DataF
             "cutoff": cutoff,
             "date": point.index[-n:],
             "step": np.arange(ahead - n + 1, ahead + 1),
-            "actual": B._target(y, model).iloc[test].to_numpy(dtype=float),
+            "actual": _target(y, model).iloc[test].to_numpy(dtype=float),
             "forecast": point.to_numpy(dtype=float)[-n:],
             "lower": interval["lower"].to_numpy(dtype=float)[-n:],
             "upper": interval["upper"].to_numpy(dtype=float)[-n:],
         },
         columns=_COLUMNS,
     )
+
+
+def _target(y: pd.Series | pd.DataFrame, model) -> pd.Series:
+    return y if isinstance(y, pd.Series) else y[model.target_name_]
 
 
 def _failure(sid, name, fold, cutoff, error: str) -> dict:
