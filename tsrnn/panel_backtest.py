@@ -188,7 +188,7 @@ def _run_local(task: _Task, y, coverage: float):
                 "fold": fold,
                 "action": how,
                 "seconds": time.perf_counter() - start,
-            }  # fmt: skip
+            }
         )
         tables.append(_table(sid, task.name, fold, cutoff, y, current, test, point, interval))
         prev_end = train[-1]
@@ -201,20 +201,16 @@ def _run_global(task: _Task, panel: dict, coverage: float):
     for fold, members in task.folds:
         start = time.perf_counter()
         try:
-            if (
-                current is not None
-                and prev is not None
-                and set(prev) == set(members)
-                and (not B._is_refit_fold(fold, task.refit))
-            ):
+            same = current is not None and prev is not None and set(prev) == set(members)
+            if same and not B._is_refit_fold(fold, task.refit):
                 new = {
                     s: panel[s].iloc[prev[s][0][-1] + 1 : tr[-1] + 1]
                     for s, (tr, _) in members.items()
                 }
                 current, how = current.update(new), "update"
-            else:
+            else:  # a warm start continues the last network only over the same series
                 train = {s: panel[s].iloc[tr] for s, (tr, _) in members.items()}
-                current, how = B._refit(task, current if prev is not None else None, train)
+                current, how = B._refit(task, current if same else None, train)
             ahead = max(int(te[-1] - tr[-1]) for tr, te in members.values())
             point = current.predict(ahead)
             interval = current.predict_interval(ahead, coverage=coverage)
