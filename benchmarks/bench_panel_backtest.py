@@ -141,6 +141,7 @@ def main() -> None:
             reference, base = result, seconds
         same = result.forecasts.equals(reference.forecasts)
         rows.append((label, seconds, base / seconds, peak / 2**20, same))
+        print(f"  forecasts equal n_jobs=1: {same}", file=sys.stderr, flush=True)
     print(f"# {args.series} series x {args.folds} folds x {len(chosen)} models "
           f"({', '.join(chosen)}), {args.length} days each, horizon 7")  # fmt: skip
     if not with_lstm:
