@@ -156,6 +156,8 @@ def _order_text(model) -> str:
     if len(seasonal) == 4 and seasonal[3] > 1 and any(seasonal[:3]):
         text += f"({seasonal[0]},{seasonal[1]},{seasonal[2]})[{seasonal[3]}]"
     trend = getattr(model, "trend_", "n")
+    if trend == "t" and d + (seasonal[1] if len(seasonal) == 4 else 0) == 1:
+        return f"{text} with drift"  # a linear trend in levels is a drift in differences
     terms = {"c": "constant", "t": "linear trend", "ct": "constant and linear trend"}
     return f"{text} with {terms[trend]}" if trend in terms else text
 

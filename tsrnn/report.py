@@ -184,8 +184,8 @@ def _sections(
 
 _METRICS_NOTE = (
     "Over all folds and steps. Lower is better, except bias (mean of forecast - actual: "
-    "closest to 0) and coverage (closest to the nominal {coverage:.0%}). MASE scales each "
-    "error by the in-sample {scale} MAE of the last {window} observations before its "
+    "closest to 0) and coverage (closest to the nominal {coverage:.0%}). MASE divides each "
+    "error by the mean of the {window} most recent in-sample {scale} errors before its "
     "fold's origin (a recent window, so the scale is that of the current level)."
 )
 _DM_NOTE = (
