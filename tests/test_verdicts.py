@@ -12,9 +12,10 @@ from click.testing import CliRunner
 
 import tsrnn
 from tsrnn import metrics as M
+from tsrnn._report_paths import file_names_only
 from tsrnn._report_verdicts import arima_orders, coverage_warning, join_names
 from tsrnn.datasets import load_dataset
-from tsrnn.report import _file_names_only, _sections
+from tsrnn.report import _sections
 
 
 def _report_text(result) -> list[str]:
@@ -131,7 +132,7 @@ def test_summary_lists_read_as_lists(monkeypatch):
     ],
 )
 def test_paths_are_cut_to_file_names(command, expected):
-    assert _file_names_only(command) == expected
+    assert file_names_only(command) == expected
 
 
 def test_cli_report_holds_no_folder_of_the_machine(tmp_path):
