@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.compare import compare_forecasts
+from tsrnn.exceptions import InputError
 
 __all__ = [
     "COVERAGE_TOLERANCE",
@@ -77,19 +78,24 @@ def winner_sentence(result, metric: str, label: str, over: str, baseline: str) -
     values = result.metrics[metric]
     ranked = values.dropna().sort_values(kind="stable")
     best = str(ranked.index[0])
-    base = f" (baseline {baseline}: {values[baseline]:.3f})" if best != baseline else ""
+    runner_up = str(ranked.index[1]) if len(ranked) > 1 else None
+    shown = baseline not in (best, runner_up)
+    base = f" (baseline {baseline}: {values[baseline]:.3f})" if shown else ""
     if best == baseline:
         lead = f"**{best}**, the baseline, has the lowest {label} {over}: {values[best]:.3f}"
     else:
         lead = f"**{best}** has the lowest {label} {over}: {values[best]:.3f}{base}"
-    if len(ranked) < 2:
+    if runner_up is None:
         return f"{lead}."
-    runner_up = str(ranked.index[1])
     folds = result.forecasts["fold"].nunique()
-    against = f"the runner-up {runner_up} ({values[runner_up]:.3f})"
+    role = "the runner-up, the baseline" if runner_up == baseline else "the runner-up"
+    against = f"{role} {runner_up} ({values[runner_up]:.3f})"
     if folds < 3:
         return f"{lead}. Its lead over {against} is not tested: that needs at least 3 folds."
-    row, loss = _lead_test(result, metric, best, runner_up)
+    try:
+        row, loss = _lead_test(result, metric, best, runner_up)
+    except InputError as error:  # a runner-up with non-finite forecasts: say so, go on
+        return f"{lead}. Its lead over {against} cannot be tested: {error}"
     how = (
         f"two-sided Diebold-Mariano test at the {_ALPHA:.0%} level on {loss}, "
         f"p = {row['p_value']:.3f} over {int(row['folds'])} folds"
