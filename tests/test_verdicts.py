@@ -52,6 +52,10 @@ def test_coverage_far_from_nominal_is_flagged():
     narrow = coverage_warning(_coverage_result({"naive": 29, "lstm": 37}))
     assert narrow.endswith("naive 72.5%; too narrow: they understate the uncertainty.")
     assert coverage_warning(_coverage_result({"naive": 35, "lstm": 37})) is None  # 87.5, 92.5
+    missing = _coverage_result({"naive": 36})  # 36/40 = 90%, then 8 actuals that were filled
+    filled = missing.forecasts.iloc[:8].assign(actual=np.nan)
+    missing.forecasts = pd.concat([missing.forecasts, filled], ignore_index=True)
+    assert coverage_warning(missing) is None
 
 
 def test_report_flags_coverage_in_the_summary():

@@ -133,8 +133,12 @@ def coverage_warning(result) -> str | None:
     inside = (forecasts["actual"] >= forecasts["lower"]) & (
         forecasts["actual"] <= forecasts["upper"]
     )
-    finite = np.isfinite(forecasts["lower"]) & np.isfinite(forecasts["upper"])
-    share = inside[finite].groupby(forecasts.loc[finite, "model"], sort=False).mean()
+    scored = (
+        forecasts["actual"].notna()  # an actual tsrnn filled (NaN here) scores nothing
+        & np.isfinite(forecasts["lower"])
+        & np.isfinite(forecasts["upper"])
+    )
+    share = inside[scored].groupby(forecasts.loc[scored, "model"], sort=False).mean()
     far = share[(share - result.coverage).abs() > COVERAGE_TOLERANCE]
     if far.empty:
         return None
