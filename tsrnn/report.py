@@ -48,7 +48,6 @@ from tsrnn._report_render import render_html, render_markdown
 from tsrnn._report_verdicts import arima_orders, join_names
 from tsrnn.exceptions import InputError
 from tsrnn.io import atomic_write
-from tsrnn.metrics import mase_window
 
 __all__ = ["write_report", "write_html_report", "write_markdown_report", "render_html_report"]
 
@@ -197,7 +196,11 @@ _DM_NOTE = (
 def _metrics_note(result) -> str:
     m = result.season_length
     scale = "one-step naive" if m == 1 else f"seasonal naive (season length {m})"
-    window = getattr(result, "mase_window", None) or mase_window(m)
+    window = getattr(result, "mase_window", None)
+    if window is None:  # a result built by hand
+        from tsrnn.metrics import mase_window
+
+        window = mase_window(m)
     return _METRICS_NOTE.format(coverage=result.coverage, scale=scale, window=window)
 
 
