@@ -165,7 +165,7 @@ def backtest(
             title=f"Backtest of {Path(loaded.source).name} ({loaded.target})",
             history=loaded.y,
             models=result.final_models,
-            data_summary={"file": loaded.source, "frequency": loaded.freq},
+            data_summary={"file": Path(loaded.source).name, "frequency": loaded.freq},
             command=shlex.join(["tsrnn", *sys.argv[1:]]),
             baseline=baseline,
         )
