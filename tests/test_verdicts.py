@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import tsrnn
 from tsrnn import metrics as M
 from tsrnn._report_paths import file_names_only
-from tsrnn._report_verdicts import arima_orders, coverage_warning, join_names
+from tsrnn._report_verdicts import arima_orders, coverage_warning, join_names, verdicts
 from tsrnn.datasets import load_dataset
 from tsrnn.report import _sections
 
@@ -102,20 +102,17 @@ def test_report_shows_each_arima_order():
     ) in _report_text(result)
 
 
-def test_summary_lists_read_as_lists(monkeypatch):
+def test_summary_lists_read_as_lists():
     comparison = pd.DataFrame(
         {"statistic": [-3.0, -4.0, -5.0], "p_value": [0.01, 0.02, 0.03]},
         index=pd.Index(["a", "b", "c"], name="model"),
     ).assign(verdict="v")
     comparison.attrs["test"] = "the test"
-    from tsrnn._report_parts import Block
-    from tsrnn._report_verdicts import verdict_blocks
-
-    blocks = verdict_blocks(comparison, "naive", Block)
-    assert blocks[0].content == (
-        "**a**, **b** and **c** are significantly more accurate than naive."
-    )
-    assert blocks[-1].content == "the test."
+    summary, items, statement = verdicts(comparison, "naive")
+    assert summary == "**a**, **b** and **c** are significantly more accurate than naive."
+    assert [text for _, text in items] == ["v (p = 0.010)", "v (p = 0.020)", "v (p = 0.030)"]
+    assert {kind for kind, _ in items} == {"better"}
+    assert statement == "the test."
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ __all__ = [
     "arima_orders",
     "coverage_warning",
     "join_names",
-    "verdict_blocks",
+    "verdicts",
     "winner_sentence",
 ]
 
@@ -105,8 +105,9 @@ def winner_sentence(result, metric: str, label: str, over: str, baseline: str) -
     return f"**No clear winner**: {lead}, but its lead over {against} is not significant ({how})."
 
 
-def verdict_blocks(comparison: pd.DataFrame, base: str, block) -> list:
-    """The verdicts against the baseline: a summary, the test stated, one line per model."""
+def verdicts(comparison: pd.DataFrame, base: str) -> tuple[str, list[tuple[str, str]], str]:
+    """The verdicts against the baseline: a summary sentence, ``(kind, text)`` per model
+    (kind ``better``, ``worse`` or ``same``) and the test stated in one sentence."""
     significant = comparison["p_value"] < _ALPHA
     better = [m for m in comparison.index if significant[m] and comparison.at[m, "statistic"] < 0]
     worse = [m for m in comparison.index if significant[m] and comparison.at[m, "statistic"] > 0]
@@ -120,11 +121,7 @@ def verdict_blocks(comparison: pd.DataFrame, base: str, block) -> list:
         kind = "better" if model in better else "worse" if model in worse else "same"
         p = "" if pd.isna(row["p_value"]) else f" (p = {row['p_value']:.3f})"
         items.append((kind, f"{row['verdict']}{p}"))
-    return [
-        block("headline", f"{summary}."),
-        block("verdicts", items=items),
-        block("note", f"{comparison.attrs['test']}."),
-    ]
+    return f"{summary}.", items, f"{comparison.attrs['test']}."
 
 
 def coverage_warning(result) -> str | None:
