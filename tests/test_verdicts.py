@@ -8,7 +8,6 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 import tsrnn
 from tsrnn import metrics as M
@@ -134,23 +133,6 @@ def test_summary_lists_read_as_lists():
 )
 def test_paths_are_cut_to_file_names(command, expected):
     assert file_names_only(command) == expected
-
-
-def test_cli_report_holds_no_folder_of_the_machine(tmp_path):
-    from tsrnn.cli import main
-
-    data = tmp_path / "private folder" / "seattle.csv"
-    data.parent.mkdir()
-    y = load_dataset("seattle").iloc[-120:]
-    y.to_frame("temp_max").rename_axis("date").to_csv(data)
-    report = tmp_path / "out" / "r.md"
-    report.parent.mkdir()
-    args = ["backtest", str(data), "--models", "naive,drift", "--folds", "3", "--horizon", "7"]
-    result = CliRunner().invoke(main, [*args, "--report", str(report)])
-    assert result.exit_code == 0, result.output
-    text = report.read_text(encoding="utf-8")
-    assert str(tmp_path) not in text and "private folder" not in text
-    assert "| file | seattle.csv |" in text
 
 
 # ------------------------------------------------------------------ MASE scale
