@@ -105,6 +105,8 @@ def _set_panel_attrs(model, y, ids: list, cutoffs: list, target: str, freq: str)
     model.cutoffs_ = [pd.Timestamp(c) for c in cutoffs]
     model.cutoff_ = max(model.cutoffs_)
     model.panel_names_ = panel_names(y)
+    if hasattr(model, "_calendar_seen"):  # the one calendar validate_panel found
+        model.calendar_ = model._calendar_seen
 
 
 # ------------------------------------------------------------ prediction

@@ -191,7 +191,7 @@ def validate_panel(model, parts: dict) -> tuple[list, list[pd.DataFrame], str, s
 
     Returns ``(ids, frames, target, freq)``: each frame regular, target first.
     """
-    ids, frames, freqs, target = [], [], [], None
+    ids, frames, freqs, target, calendars = [], [], [], None, []
     # a series of one or two rows cannot show its frequency: it takes the panel's
     few = {k for k, part in parts.items() if len(part) < 3 and model.freq is None}
     for key in [k for k in parts if k not in few] + [k for k in parts if k in few]:
@@ -214,6 +214,13 @@ def validate_panel(model, parts: dict) -> tuple[list, list[pd.DataFrame], str, s
                 f"series {key!r} has frequency {freq!r} but series {ids[0]!r} has "
                 f"{freqs[0]!r}; a panel has one frequency: resample the series, or pass freq=."
             )
+        calendar = getattr(model, "_calendar_seen", None)  # an exchange, when one is in use
+        if calendars and calendar != calendars[0]:
+            raise DataError(
+                f"series {key!r} is on calendar {calendar!r} but series {ids[0]!r} on "
+                f"{calendars[0]!r}; a panel has one calendar: pass calendar= to choose it."
+            )
+        calendars.append(calendar)
         if frames and list(frame.columns) != list(frames[0].columns):
             raise DataError(
                 f"series {key!r} has columns {', '.join(map(str, frame.columns))} but series "
