@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 import sys
 from pathlib import Path
@@ -168,7 +169,7 @@ def backtest(
         comparison = result.compare(baseline)
         click.echo(f"\n{comparison.attrs['test']}:")
         for verdict, p_value in zip(comparison["verdict"], comparison["p_value"], strict=True):
-            click.echo(f"{verdict} (p = {p_value:.3f})" if p_value == p_value else verdict)
+            click.echo(verdict if math.isnan(p_value) else f"{verdict} (p = {p_value:.3f})")
     if output:
         result.to_csv(output)
     if report:

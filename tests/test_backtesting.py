@@ -475,7 +475,11 @@ def test_cli_backtest_output_and_report(tmp_path):
     table = pd.read_csv(out)
     assert list(table.columns) == COLUMNS and len(table) == 3 * 5 * 7
     assert table["model"].unique().tolist() == ["naive", "seasonal-naive", "drift"]
-    assert "<html" in report.read_text()
+    page = report.read_text()
+    assert "<html" in page
+    # file names only: no folder of this machine (the data's or the report's)
+    assert str(SEATTLE.parent) not in page and str(tmp_path) not in page
+    assert '<th scope="row">file</th><td>weather_seattle_daily.csv</td>' in page
 
 
 @pytest.mark.parametrize("refit", ["never", "2", "always"])

@@ -8,13 +8,13 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 import tsrnn
 from tsrnn import metrics as M
-from tsrnn._report_verdicts import arima_orders, coverage_warning, join_names
+from tsrnn._report_paths import file_names_only
+from tsrnn._report_verdicts import arima_orders, coverage_warning, join_names, verdicts
 from tsrnn.datasets import load_dataset
-from tsrnn.report import _file_names_only, _sections
+from tsrnn.report import _sections
 
 
 def _report_text(result) -> list[str]:
@@ -51,6 +51,10 @@ def test_coverage_far_from_nominal_is_flagged():
     narrow = coverage_warning(_coverage_result({"naive": 29, "lstm": 37}))
     assert narrow.endswith("naive 72.5%; too narrow: they understate the uncertainty.")
     assert coverage_warning(_coverage_result({"naive": 35, "lstm": 37})) is None  # 87.5, 92.5
+    missing = _coverage_result({"naive": 36})  # 36/40 = 90%, then 8 actuals that were filled
+    filled = missing.forecasts.iloc[:8].assign(actual=np.nan)
+    missing.forecasts = pd.concat([missing.forecasts, filled], ignore_index=True)
+    assert coverage_warning(missing) is None
 
 
 def test_report_flags_coverage_in_the_summary():
@@ -97,20 +101,17 @@ def test_report_shows_each_arima_order():
     ) in _report_text(result)
 
 
-def test_summary_lists_read_as_lists(monkeypatch):
+def test_summary_lists_read_as_lists():
     comparison = pd.DataFrame(
         {"statistic": [-3.0, -4.0, -5.0], "p_value": [0.01, 0.02, 0.03]},
         index=pd.Index(["a", "b", "c"], name="model"),
     ).assign(verdict="v")
     comparison.attrs["test"] = "the test"
-    from tsrnn._report_parts import Block
-    from tsrnn._report_verdicts import verdict_blocks
-
-    blocks = verdict_blocks(comparison, "naive", Block)
-    assert blocks[0].content == (
-        "**a**, **b** and **c** are significantly more accurate than naive."
-    )
-    assert blocks[-1].content == "the test."
+    summary, items, statement = verdicts(comparison, "naive")
+    assert summary == "**a**, **b** and **c** are significantly more accurate than naive."
+    assert [text for _, text in items] == ["v (p = 0.010)", "v (p = 0.020)", "v (p = 0.030)"]
+    assert {kind for kind, _ in items} == {"better"}
+    assert statement == "the test."
 
 
 @pytest.mark.parametrize(
@@ -131,24 +132,7 @@ def test_summary_lists_read_as_lists(monkeypatch):
     ],
 )
 def test_paths_are_cut_to_file_names(command, expected):
-    assert _file_names_only(command) == expected
-
-
-def test_cli_report_holds_no_folder_of_the_machine(tmp_path):
-    from tsrnn.cli import main
-
-    data = tmp_path / "private folder" / "seattle.csv"
-    data.parent.mkdir()
-    y = load_dataset("seattle").iloc[-120:]
-    y.to_frame("temp_max").rename_axis("date").to_csv(data)
-    report = tmp_path / "out" / "r.md"
-    report.parent.mkdir()
-    args = ["backtest", str(data), "--models", "naive,drift", "--folds", "3", "--horizon", "7"]
-    result = CliRunner().invoke(main, [*args, "--report", str(report)])
-    assert result.exit_code == 0, result.output
-    text = report.read_text(encoding="utf-8")
-    assert str(tmp_path) not in text and "private folder" not in text
-    assert "| file | seattle.csv |" in text
+    assert file_names_only(command) == expected
 
 
 # ------------------------------------------------------------------ MASE scale

@@ -16,7 +16,7 @@ from importlib import metadata
 import numpy as np
 import pandas as pd
 
-from tsrnn._report_verdicts import coverage_warning, verdict_blocks, winner_sentence
+from tsrnn._report_verdicts import coverage_warning, verdicts, winner_sentence
 from tsrnn.exceptions import InputError
 
 _SEASONAL_NAMES = ("seasonal-naive", "seasonalnaive", "seasonal_naive")
@@ -112,7 +112,12 @@ def headline(result, baseline: str | None) -> Headline:
     comparison = None
     if len(result.models) > 1 and folds >= 3:
         comparison = result.compare(base)
-        blocks += verdict_blocks(comparison, base, Block)
+        summary, items, statement = verdicts(comparison, base)
+        blocks += [
+            Block("headline", summary),
+            Block("verdicts", items=items),
+            Block("note", statement),
+        ]
     elif len(result.models) > 1:
         blocks.append(Block("p", "Diebold-Mariano tests need at least 3 folds; none were run."))
     blocks.append(Block("p", _coverage_sentence(result)))

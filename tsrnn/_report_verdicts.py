@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.compare import compare_forecasts
+from tsrnn.exceptions import InputError
 
 __all__ = [
     "COVERAGE_TOLERANCE",
     "arima_orders",
     "coverage_warning",
     "join_names",
-    "verdict_blocks",
+    "verdicts",
     "winner_sentence",
 ]
 
@@ -77,19 +78,24 @@ def winner_sentence(result, metric: str, label: str, over: str, baseline: str) -
     values = result.metrics[metric]
     ranked = values.dropna().sort_values(kind="stable")
     best = str(ranked.index[0])
-    base = f" (baseline {baseline}: {values[baseline]:.3f})" if best != baseline else ""
+    runner_up = str(ranked.index[1]) if len(ranked) > 1 else None
+    shown = baseline not in (best, runner_up)
+    base = f" (baseline {baseline}: {values[baseline]:.3f})" if shown else ""
     if best == baseline:
         lead = f"**{best}**, the baseline, has the lowest {label} {over}: {values[best]:.3f}"
     else:
         lead = f"**{best}** has the lowest {label} {over}: {values[best]:.3f}{base}"
-    if len(ranked) < 2:
+    if runner_up is None:
         return f"{lead}."
-    runner_up = str(ranked.index[1])
     folds = result.forecasts["fold"].nunique()
-    against = f"the runner-up {runner_up} ({values[runner_up]:.3f})"
+    role = "the runner-up, the baseline" if runner_up == baseline else "the runner-up"
+    against = f"{role} {runner_up} ({values[runner_up]:.3f})"
     if folds < 3:
         return f"{lead}. Its lead over {against} is not tested: that needs at least 3 folds."
-    row, loss = _lead_test(result, metric, best, runner_up)
+    try:
+        row, loss = _lead_test(result, metric, best, runner_up)
+    except InputError as error:  # a runner-up with non-finite forecasts: say so, go on
+        return f"{lead}. Its lead over {against} cannot be tested: {error}"
     how = (
         f"two-sided Diebold-Mariano test at the {_ALPHA:.0%} level on {loss}, "
         f"p = {row['p_value']:.3f} over {int(row['folds'])} folds"
@@ -99,8 +105,9 @@ def winner_sentence(result, metric: str, label: str, over: str, baseline: str) -
     return f"**No clear winner**: {lead}, but its lead over {against} is not significant ({how})."
 
 
-def verdict_blocks(comparison: pd.DataFrame, base: str, block) -> list:
-    """The verdicts against the baseline: a summary, the test stated, one line per model."""
+def verdicts(comparison: pd.DataFrame, base: str) -> tuple[str, list[tuple[str, str]], str]:
+    """The verdicts against the baseline: a summary sentence, ``(kind, text)`` per model
+    (kind ``better``, ``worse`` or ``same``) and the test stated in one sentence."""
     significant = comparison["p_value"] < _ALPHA
     better = [m for m in comparison.index if significant[m] and comparison.at[m, "statistic"] < 0]
     worse = [m for m in comparison.index if significant[m] and comparison.at[m, "statistic"] > 0]
@@ -114,11 +121,7 @@ def verdict_blocks(comparison: pd.DataFrame, base: str, block) -> list:
         kind = "better" if model in better else "worse" if model in worse else "same"
         p = "" if pd.isna(row["p_value"]) else f" (p = {row['p_value']:.3f})"
         items.append((kind, f"{row['verdict']}{p}"))
-    return [
-        block("headline", f"{summary}."),
-        block("verdicts", items=items),
-        block("note", f"{comparison.attrs['test']}."),
-    ]
+    return f"{summary}.", items, f"{comparison.attrs['test']}."
 
 
 def coverage_warning(result) -> str | None:
@@ -127,8 +130,12 @@ def coverage_warning(result) -> str | None:
     inside = (forecasts["actual"] >= forecasts["lower"]) & (
         forecasts["actual"] <= forecasts["upper"]
     )
-    finite = np.isfinite(forecasts["lower"]) & np.isfinite(forecasts["upper"])
-    share = inside[finite].groupby(forecasts.loc[finite, "model"], sort=False).mean()
+    scored = (
+        forecasts["actual"].notna()  # an actual tsrnn filled (NaN here) scores nothing
+        & np.isfinite(forecasts["lower"])
+        & np.isfinite(forecasts["upper"])
+    )
+    share = inside[scored].groupby(forecasts.loc[scored, "model"], sort=False).mean()
     far = share[(share - result.coverage).abs() > COVERAGE_TOLERANCE]
     if far.empty:
         return None
@@ -156,6 +163,8 @@ def _order_text(model) -> str:
     if len(seasonal) == 4 and seasonal[3] > 1 and any(seasonal[:3]):
         text += f"({seasonal[0]},{seasonal[1]},{seasonal[2]})[{seasonal[3]}]"
     trend = getattr(model, "trend_", "n")
+    if trend == "t" and d + (seasonal[1] if len(seasonal) == 4 else 0) == 1:
+        return f"{text} with drift"  # a linear trend in levels is a drift in differences
     terms = {"c": "constant", "t": "linear trend", "ct": "constant and linear trend"}
     return f"{text} with {terms[trend]}" if trend in terms else text
 

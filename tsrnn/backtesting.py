@@ -49,7 +49,6 @@ from tqdm.auto import tqdm
 
 from tsrnn.backtest_result import BacktestResult, check_metric_names
 from tsrnn.exceptions import InputError, TsrnnError
-from tsrnn.metrics import mase_window
 from tsrnn.splitters import ExpandingWindowSplitter
 from tsrnn.validation import prepare_frame
 
@@ -379,6 +378,8 @@ def _mase_scales(y, models: dict, folds: list, m: int) -> pd.DataFrame:
     Over the last ``mase_window(m)`` naive errors before the fold's origin (see
     :func:`tsrnn.metrics.mase_window`), so the scale is that of the recent level.
     """
+    from tsrnn.metrics import mase_window
+
     window = mase_window(m)
     rows = []
     for name, model in models.items():

@@ -20,12 +20,14 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "MASE_WINDOW",
     "POINT_METRICS",
     "bias",
     "coverage",
     "mae",
     "mape",
     "mase",
+    "mase_window",
     "pinball_loss",
     "rmse",
     "smape",

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import base64
 import os
-import re
-import shlex
 from collections.abc import Callable, Mapping
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
@@ -45,11 +43,11 @@ from tsrnn._report_parts import (
     step_metric,
     step_table,
 )
+from tsrnn._report_paths import file_names_only, private_summary
 from tsrnn._report_render import render_html, render_markdown
 from tsrnn._report_verdicts import arima_orders, join_names
 from tsrnn.exceptions import InputError
 from tsrnn.io import atomic_write
-from tsrnn.metrics import mase_window
 
 __all__ = ["write_report", "write_html_report", "write_markdown_report", "render_html_report"]
 
@@ -101,8 +99,8 @@ def _sections(
         )  # fmt: skip
     if models is None:  # the models as fitted for the last fold (training curves, params)
         models = getattr(result, "final_models", None) or None
-    data_summary = _private_summary(data_summary)
-    command = _file_names_only(command) if command else command
+    data_summary = private_summary(data_summary)
+    command = file_names_only(command) if command else command
     ylabel = _ylabel(history, data_summary)
     head = headline(result, baseline)
     folds = result.forecasts["fold"].nunique()
@@ -191,8 +189,8 @@ def _sections(
 
 _METRICS_NOTE = (
     "Over all folds and steps. Lower is better, except bias (mean of forecast - actual: "
-    "closest to 0) and coverage (closest to the nominal {coverage:.0%}). MASE scales each "
-    "error by the in-sample {scale} MAE of the last {window} observations before its "
+    "closest to 0) and coverage (closest to the nominal {coverage:.0%}). MASE divides each "
+    "error by the mean of the {window} most recent in-sample {scale} errors before its "
     "fold's origin (a recent window, so the scale is that of the current level)."
 )
 _DM_NOTE = (
@@ -205,53 +203,12 @@ _DM_NOTE = (
 def _metrics_note(result) -> str:
     m = result.season_length
     scale = "one-step naive" if m == 1 else f"seasonal naive (season length {m})"
-    window = getattr(result, "mase_window", None) or mase_window(m)
+    window = getattr(result, "mase_window", None)
+    if window is None:  # a result built by hand
+        from tsrnn.metrics import mase_window
+
+        window = mase_window(m)
     return _METRICS_NOTE.format(coverage=result.coverage, scale=scale, window=window)
-
-
-_PATH = re.compile(r"""(?:~|[A-Za-z]:)?[\w.~-]*(?:[\\/][\w.~ -]*)+""")
-
-
-def _file_name(path: str) -> str:
-    return PureWindowsPath(path).name if "\\" in path else PurePosixPath(path).name
-
-
-def _file_names_only(text: str) -> str:
-    """``text`` with each path in it cut to its file name: a report carries no folder of
-    the machine it was made on. Command lines are split as a shell would; other text
-    (code) only loses the folders of its absolute paths."""
-    if "\n" not in text:
-        try:
-            tokens = shlex.split(text)
-        except ValueError:
-            tokens = None
-        if tokens is not None:
-            cut = []
-            for token in tokens:
-                option, equals, value = (
-                    token.rpartition("=") if token.startswith("-") else ("", "", token)
-                )
-                if _PATH.fullmatch(value) and ("/" in value or "\\" in value):
-                    value = _file_name(value)
-                cut.append(f"{option}{equals}{value}")
-            return shlex.join(cut)
-    absolute = re.compile(r"""(?<![\w.])(?:~|[A-Za-z]:)?[\\/][^\s"',)]*""")
-    return absolute.sub(lambda m: _file_name(m.group(0)), text)
-
-
-def _private_summary(summary: Mapping | None) -> dict | None:
-    """The data summary with paths (``os.PathLike`` or absolute strings) cut to file names."""
-    if summary is None:
-        return None
-    cleaned = {}
-    for key, value in summary.items():
-        text = os.fspath(value) if isinstance(value, os.PathLike) else value
-        if isinstance(text, str) and (
-            isinstance(value, os.PathLike) or key == "file" or os.path.isabs(text)
-        ):
-            text = _file_name(text)
-        cleaned[key] = text
-    return cleaned
 
 
 def _plot(key: str, caption: str, draw: Callable[[], bytes]) -> Block:
