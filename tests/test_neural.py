@@ -152,3 +152,16 @@ def test_global_model_trains_on_the_bundled_stock_panel():
     ratio = forecast.groupby(level="series", sort=False).mean() / last
     assert ((ratio > 0.9) & (ratio < 1.1)).all()  # each stock near its own last price
     assert forecast.loc["msft"].index[0] == pd.Timestamp("2017-11-13")
+
+
+def test_warm_start_on_the_same_panel_continues_from_the_fitted_network():
+    ys = _panel()
+    model = LSTMForecaster(**dict(TINY, epochs=1), warm_start=True).fit(_as_panel(ys))
+    net, scalers = model.net_, model.series_scalers_
+    longer = _as_panel([np.r_[y, y[-7:]] for y in ys], end="2024-07-07")
+    model.fit(longer)
+    assert model.net_ is net and model.series_scalers_ is scalers
+    assert model.cutoffs_[0] == pd.Timestamp("2024-07-07")
+    other = {"s0": _as_panel(ys)["s0"], "new": _as_panel(ys)["s1"]}
+    model.fit(other)  # other series: a fresh network and fresh scalers
+    assert model.net_ is not net and model.series_ids_ == ["s0", "new"]
