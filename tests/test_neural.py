@@ -186,3 +186,20 @@ def test_panel_with_covariates_trains_on_every_column_of_every_series():
     assert model.predict().groupby(level="series").size().tolist() == [3, 3]
     with pytest.raises(InputError, match="exceeds the trained horizon 3"):
         model.predict(4)
+
+
+def test_a_constant_series_in_a_mixed_panel_is_forecast_exactly():
+    index = pd.date_range("2024-01-01", periods=60, freq="D", name="date")
+    panel = {
+        "flat": pd.Series(5.0, index=index, name="y"),
+        "wave": pd.Series(10 + np.sin(np.arange(60.0)), index=index, name="y"),
+    }
+    model = LSTMForecaster(**TINY).fit(panel)
+    assert model.series_constant_ == [True, False]
+    np.testing.assert_array_equal(model.predict(5).loc["flat"].to_numpy(), 5.0)
+    interval = model.predict_interval().loc["flat"]
+    np.testing.assert_array_equal(interval.to_numpy(), 5.0)
+    newer = pd.Series([6.0], index=pd.date_range("2024-03-01", periods=1), name="y")
+    model.update({"flat": newer})  # then its last value, the naive forecast
+    np.testing.assert_array_equal(model.predict().loc["flat"].to_numpy(), 6.0)
+    assert LSTMForecaster(**TINY).fit(panel["wave"]).series_constant_ is None
