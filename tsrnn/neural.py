@@ -21,7 +21,10 @@ global network on a panel. ``fit``:
    narrower intervals).
 
 When every series is constant there is nothing to learn: the network's ``head`` is
-zeroed and not trained, so it forecasts exactly the constant. ``update`` moves each
+zeroed and not trained, so it forecasts exactly the constant. In a panel that mixes
+constant and varying series, the constant ones (``series_constant_``) are forecast by
+their last value (exactly the constant, with zero-width intervals) rather than by a
+network trained on the others. ``update`` moves each
 series' input window to its newest rows (and, with ``fine_tune_epochs``, trains briefly on
 the windows that end in them); ``predict`` beyond ``horizon`` feeds forecasts back in.
 
@@ -166,7 +169,10 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
         seed = self._seed()
         if not reuse:
             self.net_ = self._build_net(seed)
-        constant = all(np.ptp(y) == 0 for y in ys)
+        flat = [bool(np.ptp(y) == 0) for y in ys]
+        constant = all(flat)
+        # mixed panels only: a lone or all-constant panel zeroes the head instead
+        self.series_constant_ = flat if len(ys) > 1 and not constant else None
         if constant:  # nothing to learn: forecast "no change", which is exactly the constant
             forecasting.zero_output(self.net_)
         settings = dict(
@@ -191,6 +197,7 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
         self.stopped_early_ = outcome.result.stopped_early
         self.series_residuals_ = [
             np.abs(self._inverse(k, target) - self._inverse(k, forecast))
+            * (0.0 if self._is_constant(k) else 1.0)
             for k, (forecast, target) in enumerate(
                 zip(outcome.val_forecasts, outcome.val_targets, strict=True)
             )
@@ -258,7 +265,17 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
             self._device(),
             self.n_threads,
         )
-        return [self._inverse(k, row) for k, row in enumerate(scaled)]
+        return [
+            np.full(self.horizon, recents[k][-1, 0])
+            if self._is_constant(k)
+            else self._inverse(k, row)
+            for k, row in enumerate(scaled)
+        ]
+
+    def _is_constant(self, k: int) -> bool:
+        """Whether series ``k`` of a mixed panel was constant in training (naive forecast)."""
+        flags = getattr(self, "series_constant_", None)
+        return bool(flags is not None and flags[k])
 
     def _forecast(self, horizon: int, cutoffs: list) -> list[np.ndarray]:
         if horizon > self.horizon and self.n_inputs_ > 1:
