@@ -33,6 +33,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from tsrnn import conformal
 from tsrnn.base import BaseForecaster
 from tsrnn.conformal import half_widths, loo_coverage
 from tsrnn.exceptions import InputError
@@ -76,6 +77,7 @@ class _RecurrentForecaster(BaseForecaster):
         verbose: bool = False,
         target: str | None = None,
         freq: str | None = None,
+        interval: str = "conformal",
     ):
         self.lookback = lookback
         self.horizon = horizon
@@ -100,9 +102,11 @@ class _RecurrentForecaster(BaseForecaster):
         self.verbose = verbose
         self.target = target
         self.freq = freq
+        self.interval = interval
 
     # ------------------------------------------------------------- checks
     def _check_params(self) -> None:
+        conformal.check_interval(self.interval)
         for name in ("lookback", "hidden_size", "num_layers", "epochs", "batch_size"):
             self._check_horizon(getattr(self, name), name)
         if not 0 <= self.validation_fraction < 1:
@@ -210,6 +214,8 @@ class _RecurrentForecaster(BaseForecaster):
         actuals = inverse_target(self.scaler_, outcome.val_targets, self.n_inputs_)
         self.calibration_residuals_ = np.abs(actuals - forecasts)
         self.interval_coverage_ = loo_coverage(self.calibration_residuals_, 0.9)
+        origins = (val_idx if len(val_idx) else train_idx) + self.lookback - 1
+        self.conformal_ = conformal.fit_state(y, origins, forecasts, self.horizon)
         self.recent_ = values[-self.lookback :].copy()
         self.context_ = values[-(self.lookback + self.horizon - 1) :].copy()
 
@@ -286,7 +292,10 @@ class _RecurrentForecaster(BaseForecaster):
 
     def _predict_interval(self, horizon: int, coverage: float) -> tuple[np.ndarray, np.ndarray]:
         point = self._predict(horizon)
-        half = half_widths(self.calibration_residuals_, coverage, horizon)
+        if self.interval == "conformal" and conformal.state_is_usable(self.conformal_):
+            half = conformal.adaptive_half_widths(self.conformal_, coverage, horizon)
+        else:
+            half = half_widths(self.calibration_residuals_, coverage, horizon)
         return point - half, point + half
 
     # ------------------------------------------------------------- update
@@ -295,8 +304,20 @@ class _RecurrentForecaster(BaseForecaster):
         rows = np.concatenate([getattr(self, "context_", self.recent_), new])
         if self.fine_tune_epochs:
             self._fine_tune(rows)
+        self.conformal_ = conformal.update_state(self.conformal_, y, self._from_new(rows, len(y)))
         self.recent_ = rows[-self.lookback :].copy()
         self.context_ = rows[-(self.lookback + self.horizon - 1) :].copy()
+
+    def _from_new(self, rows: np.ndarray, k: int) -> np.ndarray:
+        """Forecasts from the last new origins (at most WINDOW), for the conformal scores."""
+        dates = self._future_index(k)
+        first = max(k - conformal.WINDOW, k - (len(rows) - self.lookback + 1), 0)
+        return np.array(
+            [
+                self._forecast_from(rows[: len(rows) - k + i + 1][-self.lookback :], dates[i])
+                for i in range(first, k)
+            ]
+        ).reshape(-1, self.horizon)
 
     def _fine_tune(self, rows: np.ndarray) -> None:
         """Train ``fine_tune_epochs`` epochs on the windows whose targets reach the new rows.
@@ -365,7 +386,7 @@ _DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}`` behin
         Patience (epochs without a better validation loss); the best weights are kept.
     validation_fraction : float, default=0.2
         Share of the windows, at the end of the series, used for early stopping and
-        for calibrating the prediction intervals (split conformal).
+        for calibrating the prediction intervals.
     gradient_clip : float or None, default=1.0
         Maximum gradient norm.
     scaler : {{'standard', 'minmax', 'robust'}}, None or sklearn transformer
@@ -392,6 +413,13 @@ _DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}`` behin
     target, freq : str, optional
         Column to forecast in a DataFrame ``y`` (the other numeric columns become past
         covariates), and the frequency (inferred by default).
+    interval : {{'conformal', 'model'}}, default='conformal'
+        'conformal': adaptive conformal intervals from the validation windows' errors
+        (the last 1,000), scaled by the recent volatility and, in ``update``, scored on
+        the new observations with an adaptive conformal level (:mod:`tsrnn.conformal`).
+        'model': split conformal on the validation errors as they are (no volatility
+        scaling, no update), the method of earlier versions; also used with fewer
+        than 30 windows.
 
     Attributes
     ----------
@@ -404,6 +432,8 @@ _DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}`` behin
         Absolute validation errors per step, in the data's units.
     interval_coverage_ : float
         Leave-one-out empirical coverage of the 90% interval on the validation windows.
+    conformal_ : dict
+        Calibration state of the conformal intervals (:func:`tsrnn.conformal.fit_state`).
 
     Examples
     --------
