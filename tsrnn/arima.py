@@ -97,6 +97,9 @@ class ARIMAForecaster(BaseForecaster):
         online in ``update`` (:mod:`tsrnn.conformal`). 'model': the forecast
         distribution of the model (``get_forecast().conf_int``), which assumes a
         constant innovation variance. With ``X``, ``update`` does not score new origins.
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -193,6 +196,7 @@ class ARIMAForecaster(BaseForecaster):
         target: str | None = None,
         freq: str | None = None,
         interval: str = "conformal",
+        n_jobs: int | None = None,
     ):
         self.order = order
         self.seasonal_order = seasonal_order
@@ -213,6 +217,7 @@ class ARIMAForecaster(BaseForecaster):
         self.target = target
         self.freq = freq
         self.interval = interval
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------ public API
     def fit(self, y: pd.Series | pd.DataFrame, X: pd.DataFrame | None = None) -> ARIMAForecaster:

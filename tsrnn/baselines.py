@@ -94,6 +94,9 @@ class NaiveForecaster(BaseForecaster):
         last origins, scaled by the recent volatility and adjusted online in ``update``
         (:mod:`tsrnn.conformal`); the formula intervals while fewer than 30 origins are
         available. 'model': the formula intervals (FPP3 5.5, constant volatility).
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -118,11 +121,13 @@ class NaiveForecaster(BaseForecaster):
         target: str | None = None,
         freq: str | None = None,
         interval: str = "conformal",
+        n_jobs: int | None = None,
     ):
         self.horizon = horizon
         self.target = target
         self.freq = freq
         self.interval = interval
+        self.n_jobs = n_jobs
 
     def _fit(self, y, covariates):
         conformal.check_interval(self.interval)
@@ -164,6 +169,9 @@ class SeasonalNaiveForecaster(BaseForecaster):
         last origins, scaled by the recent volatility and adjusted online in ``update``
         (:mod:`tsrnn.conformal`); the formula intervals while fewer than 30 origins are
         available. 'model': the formula intervals (FPP3 5.5, constant volatility).
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -191,12 +199,14 @@ class SeasonalNaiveForecaster(BaseForecaster):
         target: str | None = None,
         freq: str | None = None,
         interval: str = "conformal",
+        n_jobs: int | None = None,
     ):
         self.season_length = season_length
         self.horizon = horizon
         self.target = target
         self.freq = freq
         self.interval = interval
+        self.n_jobs = n_jobs
 
     def _min_length(self):
         return (self.season_length or 1) + 1
@@ -255,6 +265,9 @@ class DriftForecaster(BaseForecaster):
         last origins, scaled by the recent volatility and adjusted online in ``update``
         (:mod:`tsrnn.conformal`); the formula intervals while fewer than 30 origins are
         available. 'model': the formula intervals (FPP3 5.5, constant volatility).
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -281,11 +294,13 @@ class DriftForecaster(BaseForecaster):
         target: str | None = None,
         freq: str | None = None,
         interval: str = "conformal",
+        n_jobs: int | None = None,
     ):
         self.horizon = horizon
         self.target = target
         self.freq = freq
         self.interval = interval
+        self.n_jobs = n_jobs
 
     def _fit(self, y, covariates):
         conformal.check_interval(self.interval)
