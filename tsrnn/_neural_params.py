@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from tsrnn.conformal import check_interval
 from tsrnn.exceptions import InputError
 
 __all__ = ["NeuralParams", "PARAMS_DOC"]
@@ -46,6 +47,7 @@ class NeuralParams:
         verbose: bool = False,
         target: str | None = None,
         freq: str | None = None,
+        interval: str = "conformal",
     ):
         self.lookback = lookback
         self.horizon = horizon
@@ -70,9 +72,11 @@ class NeuralParams:
         self.verbose = verbose
         self.target = target
         self.freq = freq
+        self.interval = interval
 
     # ------------------------------------------------------------- checks
     def _check_params(self) -> None:
+        check_interval(self.interval)
         for name in ("lookback", "hidden_size", "num_layers", "epochs", "batch_size"):
             self._check_horizon(getattr(self, name), name)
         if not 0 <= self.validation_fraction < 1:
@@ -170,7 +174,7 @@ PARAMS_DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}``
         Patience (epochs without a better validation loss); the best weights are kept.
     validation_fraction : float, default=0.2
         Share of the windows, at the end of the series, used for early stopping and
-        for calibrating the prediction intervals (split conformal).
+        for calibrating the prediction intervals.
     gradient_clip : float or None, default=1.0
         Maximum gradient norm.
     scaler : {{'standard', 'minmax', 'robust'}}, None or sklearn transformer
@@ -197,6 +201,13 @@ PARAMS_DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}``
     target, freq : str, optional
         Column to forecast in a DataFrame ``y`` (the other numeric columns become past
         covariates), and the frequency (inferred by default).
+    interval : {{'conformal', 'model'}}, default='conformal'
+        'conformal': adaptive conformal intervals from the validation windows' errors
+        (the last 1,000), scaled by the recent volatility and, in ``update``, scored on
+        the new observations with an adaptive conformal level (:mod:`tsrnn.conformal`).
+        'model': split conformal on the validation errors as they are (no volatility
+        scaling, no update), the method of earlier versions; also used with fewer
+        than 30 windows.
 
     Attributes
     ----------
@@ -209,6 +220,8 @@ PARAMS_DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}``
         Absolute validation errors per step, in the data's units.
     interval_coverage_ : float
         Leave-one-out empirical coverage of the 90% interval on the validation windows.
+    conformal_ : dict
+        Calibration state of the conformal intervals (:func:`tsrnn.conformal.fit_state`).
 
     Examples
     --------
