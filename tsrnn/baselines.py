@@ -49,7 +49,11 @@ def drift_forecast(y: np.ndarray, horizon: int) -> np.ndarray:
 def _residual_sigma(residuals: np.ndarray, n_params: int) -> float:
     """Residual standard deviation with ``n_params`` estimated parameters (FPP3 5.5)."""
     dof = max(len(residuals) - n_params, 1)
-    return float(np.sqrt(np.sum(residuals**2) / dof))
+    peak = float(np.max(np.abs(residuals), initial=0.0))
+    if not 0 < peak < np.inf:
+        return 0.0 if peak == 0 else peak
+    # Scaled by the largest residual: squares of values above ~1e154 would overflow.
+    return peak * float(np.sqrt(np.sum((residuals / peak) ** 2) / dof))
 
 
 def _normal_interval(

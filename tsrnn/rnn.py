@@ -33,10 +33,12 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from tsrnn._neural_checks import check_declared_shapes, check_neural_params
 from tsrnn.base import BaseForecaster
 from tsrnn.conformal import half_widths, loo_coverage
 from tsrnn.exceptions import InputError
 from tsrnn.features import calendar_features
+from tsrnn.limits import MAX_ROLLOUT_ROUNDS
 from tsrnn.scaling import inverse_target, make_scaler, restore_scaler, scaler_state
 
 __all__ = ["LSTMForecaster", "GRUForecaster", "RNNForecaster"]
@@ -111,10 +113,6 @@ class _RecurrentForecaster(BaseForecaster):
             )
         if not 0 <= self.dropout < 1:
             raise InputError(f"dropout must be in [0, 1); got {self.dropout!r}.")
-        if not (isinstance(self.learning_rate, numbers.Real) and self.learning_rate > 0):
-            raise InputError(
-                f"learning_rate must be a positive number; got {self.learning_rate!r}."
-            )
         if self.window_normalization not in _NORMALIZATIONS:
             raise InputError(
                 f"window_normalization must be 'last_value' or None; got {self.window_normalization!r}."
@@ -130,6 +128,7 @@ class _RecurrentForecaster(BaseForecaster):
             raise InputError(
                 f"fine_tune_epochs must be a non-negative integer; got {self.fine_tune_epochs!r}."
             )
+        check_neural_params(self)
 
     def _split(self, n_obs: int) -> tuple[np.ndarray, np.ndarray, int]:
         """Training and validation window positions, and the rows the training windows cover."""
@@ -275,6 +274,13 @@ class _RecurrentForecaster(BaseForecaster):
                 f"horizon={horizon} exceeds the trained horizon {self.horizon}, and the model "
                 "uses covariates whose future values are unknown; refit with a larger horizon."
             )
+        if -(-horizon // self.horizon) > MAX_ROLLOUT_ROUNDS:
+            raise InputError(
+                f"horizon={horizon:,} would roll the network out {-(-horizon // self.horizon):,} "
+                f"times beyond its trained horizon {self.horizon}; at most "
+                f"{MAX_ROLLOUT_ROUNDS:,} rounds ({MAX_ROLLOUT_ROUNDS * self.horizon:,} steps). "
+                "Ask for fewer steps, or fit with a larger horizon."
+            )
         recent, start = self.recent_, self.cutoff_
         out = [self._forecast_from(recent, start)]
         while len(out) * self.horizon < horizon:
@@ -335,6 +341,7 @@ class _RecurrentForecaster(BaseForecaster):
         from tsrnn.nn import forecasting
 
         weights, fitted_scaler = state.pop("net_"), state.pop("scaler_")
+        check_declared_shapes(self.hidden_size, self.num_layers, weights)
         super()._set_state(state)
         self.scaler_ = restore_scaler(self.scaler, fitted_scaler)
         self.net_ = self._build_net(seed=0)
