@@ -245,3 +245,23 @@ def test_warnings_point_at_the_callers_line(tmp_path):
         warnings.simplefilter("always")
         read_csv(path)
     assert caught and all(w.filename == __file__ for w in caught if w.category is DataWarning)
+
+
+# ------------------------------------------------------------------ smaller things
+def test_help_shows_the_neural_defaults():
+    import inspect
+
+    from tsrnn.cli.options import NEURAL_DEFAULTS
+    from tsrnn.rnn import LSTMForecaster
+
+    signature = inspect.signature(LSTMForecaster.__init__).parameters
+    assert {k: signature[k].default for k in NEURAL_DEFAULTS} == NEURAL_DEFAULTS
+    text = " ".join(_cli("forecast", "--help").output.split())
+    for value in NEURAL_DEFAULTS.values():
+        assert f"[default: {value}]" in text
+
+
+def test_datasets_list_fits_a_terminal():
+    result = _cli("datasets", "list")
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.output.splitlines()) <= 80

@@ -106,6 +106,8 @@ def parse_dates(
                     parsed = _quietly(text, format="mixed")
                 else:
                     parsed = _quietly(text, format="mixed", dayfirst=order)
+    except DataError:
+        raise
     except (ValueError, TypeError) as exc:
         message = str(exc).lower()
         if "zone" in message or "offset" in message or "utc" in message:

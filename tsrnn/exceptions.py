@@ -66,7 +66,7 @@ def quote(value: object, limit: int = 60) -> str:
     """
     text = str(value)
     if len(text) <= limit:
-        return repr(value) if isinstance(value, str) else repr(text)
+        return repr(value) if isinstance(value, str) else text
     return f"{text[:limit]!r}... ({len(text):,} characters)"
 
 

@@ -88,7 +88,7 @@ def check_network_size(
         raise InputError(
             f"hidden_size={hidden_size:,}, num_layers={num_layers:,} and horizon={horizon:,} "
             f"make a network of about {count:,} weights; tsrnn builds at most "
-            f"{MAX_NETWORK_PARAMETERS:,}. Choose a smaller hidden_size or num_layers."
+            f"{MAX_NETWORK_PARAMETERS:,}. Choose a smaller hidden_size, num_layers or horizon."
         )
 
 

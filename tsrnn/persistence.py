@@ -296,6 +296,7 @@ def _check_state(model: object) -> None:
                 raise ValueError(f"{key} holds values that are not finite")
         elif key == "scale_" and not (isinstance(value, float | int) and 0 < value < np.inf):
             raise ValueError(f"scale_ must be a positive number; got {value!r}")
+    model._resolve_horizon(None)  # the stored horizon parameter, checked and bounded
     if getattr(model, "exog_names_", None):
         return  # forecasting needs the future regressors X, which the file does not hold
     point = model.predict(1)
