@@ -22,6 +22,7 @@ from tsrnn.cli.options import (
     emit,
     fit_model,
     format_option,
+    id_col_option,
     model_option,
     model_options,
     refuse_overwrite,
@@ -82,6 +83,7 @@ def main(debug: bool) -> None:
 @main.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @data_options
+@id_col_option
 @model_option
 @model_options
 @coverage_option
@@ -97,11 +99,14 @@ def forecast(
 ) -> None:
     """Forecast the next --horizon steps of a series in a CSV file.
 
-    Prints one row per future step: date,forecast,lower,upper.
+    Prints one row per future step: date,forecast,lower,upper. With --id-col, every
+    series of the file is forecast: ID_COL,date,forecast,lower,upper.
     """
     from tsrnn.cli.output import forecast_table
     from tsrnn.plotting import check_plot_path
 
+    if plot and opts.get("id_col"):
+        raise click.UsageError("--plot shows one series; leave out --id-col to plot one.")
     refuse_overwrite(data, output=output, plot=plot)
     if plot:
         check_plot_path(plot)
@@ -117,6 +122,7 @@ def forecast(
 @main.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @data_options
+@id_col_option
 @model_option
 @model_options
 @click.option("--save", "save_path", required=True, help="Model file to write (e.g. model.tsrnn).")
@@ -125,8 +131,9 @@ def fit(data: Path, model: str, save_path: str, **opts) -> None:
     refuse_overwrite(data, save=save_path)
     estimator, loaded = fit_model(data, model, opts)
     estimator.save(save_path)
+    series = f"{len(estimator.series_ids_)} series, " if loaded.id_col else ""
     click.echo(
-        f"saved {model} fitted on {loaded.source} ({len(loaded.frame)} rows of "
+        f"saved {model} fitted on {loaded.source} ({series}{len(loaded.frame)} rows of "
         f"'{loaded.target}', up to {estimator.cutoff_}) to {save_path}",
         err=True,
     )
@@ -143,6 +150,11 @@ def fit(data: Path, model: str, save_path: str, **opts) -> None:
 @click.option("--date-col", help="Column of timestamps in --data.")
 @date_format_option
 @click.option(
+    "--id-col",
+    help="Column of series ids in --data (default for a model fitted on many series: the "
+    "id column it was fitted with).",
+)
+@click.option(
     "--horizon", type=click.IntRange(min=1), help="Steps to forecast (default: the model's)."
 )
 @coverage_option
@@ -153,6 +165,7 @@ def predict(
     newer: Path | None,
     date_col: str | None,
     date_format: str | None,
+    id_col: str | None,
     horizon: int | None,
     coverage: float,
     output: str | None,
@@ -169,7 +182,7 @@ def predict(
     refuse_overwrite(model_file, newer, output=output)
     estimator = load(model_file)
     if newer is not None:
-        update_from_file(estimator, newer, date_col, date_format)
+        update_from_file(estimator, newer, date_col, date_format, id_col)
     table = forecast_table(
         estimator.predict(horizon), estimator.predict_interval(horizon, coverage=coverage)
     )

@@ -162,6 +162,7 @@ def load_data(data_path: Path, opts: dict, covariates: bool):
         missing=opts.get("missing", "interpolate"),
         covariates=covariates,
         date_format=opts.get("date_format"),
+        id_col=opts.get("id_col"),
     )
 
 
@@ -188,6 +189,11 @@ def emit(table, fmt: str, output: str | None) -> None:
         click.echo(render(table, fmt), nl=False)
 
 
+id_col_option = click.option(
+    "--id-col",
+    help="Column of series ids: the CSV holds many series (one row per series and date); "
+    "every series is forecast.",
+)
 coverage_option = click.option(
     "--coverage",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),

@@ -8,7 +8,11 @@ from tsrnn.exceptions import DataError, warn
 
 
 def update_from_file(
-    estimator: object, newer: Path, date_col: str | None, date_format: str | None
+    estimator: object,
+    newer: Path,
+    date_col: str | None,
+    date_format: str | None,
+    id_col: str | None = None,
 ) -> None:
     """Read ``newer`` and update ``estimator`` with its rows after the model's data.
 
@@ -16,15 +20,23 @@ def update_from_file(
     may repeat the history); errors name the file and the dates involved.
     """
     from tsrnn.io import read_csv
+    from tsrnn.panel import fitted_on_panel
 
+    panel = fitted_on_panel(estimator)
+    if id_col is None and panel:
+        id_col = estimator.panel_names_[0]
     loaded = read_csv(
         newer,
         estimator.target_name_,
         date_col,
         freq=estimator.freq_,
-        covariates=bool(estimator.covariate_names_),
+        covariates=bool(getattr(estimator, "covariate_names_", None)),
+        id_col=id_col,
         date_format=date_format,
     )
+    if panel or id_col is not None:  # per-series checks are the panel layer's
+        estimator.update(loaded.frame)
+        return
     frame, cutoff = loaded.frame, estimator.cutoff_
     if str(frame.index.tz) != str(cutoff.tz):
         raise DataError(

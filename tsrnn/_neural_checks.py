@@ -15,9 +15,10 @@ import re
 import numpy as np
 
 from tsrnn.exceptions import InputError
-from tsrnn.limits import check_network_size, check_threads
+from tsrnn.limits import MAX_ROLLOUT_ROUNDS, check_network_size, check_threads
 
-__all__ = ["check_neural_params", "check_declared_shapes"]
+__all__ = ["check_neural_params", "check_declared_shapes", "check_rollout"]
+_RECURRENT = ("lstm", "gru", "rnn")
 
 _HIDDEN_WEIGHT = re.compile(r"(^|\.)weight_hh_l(\d+)$")
 
@@ -58,12 +59,23 @@ def check_neural_params(estimator: object) -> None:
             f"random_state must be None or an integer from 0 to 2**32 - 1; got {seed!r}."
         )
     check_threads(estimator.n_threads)
-    check_network_size(
-        estimator._cell, 1, estimator.hidden_size, estimator.num_layers, estimator.horizon
-    )
+    network = getattr(estimator, "_network", getattr(estimator, "_cell", "lstm"))
+    check_network_size(network, 1, estimator.hidden_size, estimator.num_layers, estimator.horizon)
 
 
-def check_declared_shapes(hidden_size: int, num_layers: int, weights: dict) -> None:
+def check_rollout(horizon: int, trained: int) -> None:
+    """Refuse a recursive roll-out of more than :data:`MAX_ROLLOUT_ROUNDS` network calls."""
+    rounds = -(-horizon // trained)
+    if rounds > MAX_ROLLOUT_ROUNDS:
+        raise InputError(
+            f"horizon={horizon:,} would roll the network out {rounds:,} times beyond its "
+            f"trained horizon {trained}; at most {MAX_ROLLOUT_ROUNDS:,} rounds "
+            f"({MAX_ROLLOUT_ROUNDS * trained:,} steps). Ask for fewer steps, or fit with a "
+            "larger horizon."
+        )
+
+
+def check_declared_shapes(network: str, hidden_size: int, num_layers: int, weights: dict) -> None:
     """Compare a model file's ``hidden_size`` and ``num_layers`` with its stored weights
     before the network is built (a tampered size would otherwise allocate first).
 
@@ -72,6 +84,8 @@ def check_declared_shapes(hidden_size: int, num_layers: int, weights: dict) -> N
     ValueError
         If the recurrent weights do not have ``num_layers`` layers of ``hidden_size`` units.
     """
+    if network not in _RECURRENT:
+        return  # other networks of the table: their import checks every shape
     layers = {}
     for name, array in weights.items():
         match = _HIDDEN_WEIGHT.search(str(name))

@@ -74,6 +74,9 @@ class NaiveForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -90,10 +93,17 @@ class NaiveForecaster(BaseForecaster):
     [4.0, 4.0]
     """
 
-    def __init__(self, horizon: int = 7, target: str | None = None, freq: str | None = None):
+    def __init__(
+        self,
+        horizon: int = 7,
+        target: str | None = None,
+        freq: str | None = None,
+        n_jobs: int | None = None,
+    ):
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.n_jobs = n_jobs
 
     def _fit(self, y, covariates):
         self.last_value_ = float(y[-1])
@@ -124,6 +134,9 @@ class SeasonalNaiveForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -148,11 +161,13 @@ class SeasonalNaiveForecaster(BaseForecaster):
         horizon: int = 7,
         target: str | None = None,
         freq: str | None = None,
+        n_jobs: int | None = None,
     ):
         self.season_length = season_length
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.n_jobs = n_jobs
 
     def _min_length(self):
         return (self.season_length or 1) + 1
@@ -194,6 +209,9 @@ class DriftForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -212,10 +230,17 @@ class DriftForecaster(BaseForecaster):
     [9.0, 11.0]
     """
 
-    def __init__(self, horizon: int = 7, target: str | None = None, freq: str | None = None):
+    def __init__(
+        self,
+        horizon: int = 7,
+        target: str | None = None,
+        freq: str | None = None,
+        n_jobs: int | None = None,
+    ):
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.n_jobs = n_jobs
 
     def _fit(self, y, covariates):
         self.first_value_ = float(y[0])

@@ -32,13 +32,19 @@ _SEPARATORS = (",", ";", "\t", "|")
 
 @dataclass
 class LoadedData:
-    """A validated CSV: ``frame`` holds the target first, then numeric covariates."""
+    """A validated CSV: ``frame`` holds the target first, then numeric covariates.
+
+    With ``id_col`` (a long CSV of many series), ``frame`` and ``y`` are on a
+    (series id, timestamp) ``MultiIndex`` whose levels are named ``id_col`` and
+    ``date_col``.
+    """
 
     frame: pd.DataFrame
     target: str
     date_col: str
     freq: str
     source: str
+    id_col: str | None = None
 
     @property
     def y(self) -> pd.Series:
@@ -237,6 +243,44 @@ def _check_numbers(
         )
 
 
+def _series_ids(raw: pd.DataFrame, id_col: str, name: str, lines: np.ndarray) -> np.ndarray:
+    """The stripped series id of every row; a missing or blank id is an error."""
+    if id_col not in raw.columns:
+        raise DataError(f"{name}: no column '{id_col}'. Columns are: {', '.join(raw.columns)}.")
+    missing = np.flatnonzero(_missing_mask(raw[id_col]))
+    if missing.size:
+        first = int(missing[0])
+        raise DataError(
+            f"{name}, line {lines[first]}, column '{id_col}': the series id is missing "
+            f"({raw[id_col].iloc[first]!r}). Give every row a series id."
+        )
+    return raw[id_col].str.strip().to_numpy(dtype=object)
+
+
+def _prepare_panel(
+    frame: pd.DataFrame, ids: np.ndarray, id_col: str, lines: np.ndarray, **options
+) -> tuple[pd.DataFrame, str]:
+    """Validate each series of a long file as a single series; one frequency for all."""
+    from tsrnn.panel import join_panel
+
+    name, date_col = options.pop("source"), frame.index.name
+    parts, first = {}, None
+    for key, rows in pd.Series(ids).groupby(ids, sort=False).indices.items():
+        part, freq = prepare_frame(
+            frame.iloc[rows], source=f"{name}, series {key!r}", lines=lines[rows], **options
+        )
+        if first is None:
+            first = (key, freq)
+        elif freq != first[1]:
+            raise DataError(
+                f"{name}, column '{id_col}': series {key!r} has frequency {freq!r} but series "
+                f"{first[0]!r} has {first[1]!r}; a panel has one frequency: resample the "
+                "series, or pass freq= (--freq)."
+            )
+        parts[key] = part
+    return join_panel(parts, names=(id_col, date_col)), first[1]
+
+
 def read_csv(
     path: str | os.PathLike,
     target: str | None = None,
@@ -246,6 +290,7 @@ def read_csv(
     missing: str = "interpolate",
     covariates: bool = True,
     date_format: str | None = None,
+    id_col: str | None = None,
 ) -> LoadedData:
     """Read a CSV of timestamps and numbers into a validated, regular frame.
 
@@ -271,11 +316,18 @@ def read_csv(
         common formats are recognised; the order of day and month in ``01/02/2024``-like
         dates is decided from the whole column (a day above 12), and a column where every
         date could be read either way is refused, asking for this format.
+    id_col : str, optional
+        Column of series ids of a long CSV (one row per series and date). Each series
+        is validated as a single series is (errors name the series as well as the
+        file, line and column) and all must share one frequency; ``frame`` and ``y``
+        are then on a (series id, timestamp) ``MultiIndex``, series in order of first
+        appearance.
 
     Returns
     -------
     LoadedData
-        ``frame`` (target first), ``target``, ``date_col``, ``freq`` and ``source``.
+        ``frame`` (target first), ``target``, ``date_col``, ``freq``, ``source`` and
+        ``id_col``.
 
     Raises
     ------
@@ -296,6 +348,10 @@ def read_csv(
     name = str(path)
     raw = _read_strings(path)
     lines = np.arange(2, len(raw) + 2)  # line 1 is the header
+    ids = None
+    if id_col is not None:
+        ids = _series_ids(raw, id_col, name, lines)
+        raw = raw.drop(columns=[id_col])
     numbers, missing_cells = _table(raw, raw.attrs["decimal_comma"])
     date_column = _choose_date_column(raw, date_col, name, numbers, missing_cells)
     if date_col is None:
@@ -310,7 +366,11 @@ def read_csv(
     for column in keep[1:]:
         _check_numbers(raw[column], numeric[column], column, name, lines)
     frame = pd.DataFrame({c: numeric[c] for c in keep}, index=index)
-    frame, freq = prepare_frame(
-        frame, target=target, freq=freq, missing=missing, source=name, lines=lines
+    options = dict(target=target, freq=freq, missing=missing, source=name)
+    if ids is None:
+        frame, freq = prepare_frame(frame, lines=lines, **options)
+    else:
+        frame, freq = _prepare_panel(frame, ids, id_col, lines, **options)
+    return LoadedData(
+        frame=frame, target=target, date_col=date_column, freq=freq, source=name, id_col=id_col
     )
-    return LoadedData(frame=frame, target=target, date_col=date_column, freq=freq, source=name)
