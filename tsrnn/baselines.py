@@ -46,6 +46,20 @@ def drift_forecast(y: np.ndarray, horizon: int) -> np.ndarray:
     return y[-1] + slope * np.arange(1, horizon + 1)
 
 
+def _diff(y: np.ndarray, lag: int = 1) -> np.ndarray:
+    """``y[lag:] - y[:-lag]``, kept finite near the largest float (clipped there)."""
+    big = np.finfo(float).max
+    with np.errstate(over="ignore"):
+        return np.clip(y[lag:] - y[:-lag], -big, big)
+
+
+def _slope(first: float, last: float, n_obs: int) -> float:
+    """``(last - first) / (n_obs - 1)``, without overflow when both are near the largest float."""
+    with np.errstate(over="ignore"):
+        slope = (last - first) / (n_obs - 1)
+    return slope if np.isfinite(slope) else last / (n_obs - 1) - first / (n_obs - 1)
+
+
 def _residual_sigma(residuals: np.ndarray, n_params: int) -> float:
     """Residual standard deviation with ``n_params`` estimated parameters (FPP3 5.5)."""
     dof = max(len(residuals) - n_params, 1)
@@ -56,11 +70,23 @@ def _residual_sigma(residuals: np.ndarray, n_params: int) -> float:
     return peak * float(np.sqrt(np.sum((residuals / peak) ** 2) / dof))
 
 
+def _finite(values: np.ndarray) -> np.ndarray:
+    """Values clipped to the largest finite floats (a forecast beyond them stays finite)."""
+    big = np.finfo(float).max
+    return np.clip(values, -big, big)
+
+
 def _normal_interval(
-    point: np.ndarray, sigma_h: np.ndarray, coverage: float
+    point: np.ndarray, sigma: float, factor: np.ndarray, coverage: float
 ) -> tuple[np.ndarray, np.ndarray]:
+    """``point -+ z sigma factor``; ``sigma * factor`` is the h-step standard deviation."""
     z = norm.ppf(0.5 + coverage / 2)
-    return point - z * sigma_h, point + z * sigma_h
+    with np.errstate(over="ignore", invalid="ignore"):
+        sigma_h = _finite(sigma * factor)
+        lower, upper = point - z * sigma_h, point + z * sigma_h
+    # Near the largest float the band can exceed it: keep it at the largest finite values.
+    big = np.finfo(float).max
+    return np.clip(lower, -big, big), np.clip(upper, -big, big)
 
 
 class NaiveForecaster(BaseForecaster):
@@ -107,14 +133,14 @@ class NaiveForecaster(BaseForecaster):
 
     def _fit(self, y, covariates):
         self.last_value_ = float(y[-1])
-        self.sigma_ = _residual_sigma(np.diff(y), n_params=0)
+        self.sigma_ = _residual_sigma(_diff(y), n_params=0)
 
     def _predict(self, horizon):
         return naive_forecast(np.array([self.last_value_]), horizon)
 
     def _predict_interval(self, horizon, coverage):
-        sigma_h = self.sigma_ * np.sqrt(np.arange(1, horizon + 1))
-        return _normal_interval(self._predict(horizon), sigma_h, coverage)
+        factor = np.sqrt(np.arange(1, horizon + 1))
+        return _normal_interval(self._predict(horizon), self.sigma_, factor, coverage)
 
     def _update(self, y, covariates):
         self.last_value_ = float(y[-1])
@@ -184,15 +210,15 @@ class SeasonalNaiveForecaster(BaseForecaster):
                 "use a longer series or a shorter season_length."
             )
         self.last_season_ = y[-m:].astype(float)
-        self.sigma_ = _residual_sigma(y[m:] - y[:-m], n_params=0)
+        self.sigma_ = _residual_sigma(_diff(y, m), n_params=0)
 
     def _predict(self, horizon):
         return seasonal_naive_forecast(self.last_season_, self.season_length_, horizon)
 
     def _predict_interval(self, horizon, coverage):
         seasons_ahead = (np.arange(1, horizon + 1) - 1) // self.season_length_
-        sigma_h = self.sigma_ * np.sqrt(seasons_ahead + 1)
-        return _normal_interval(self._predict(horizon), sigma_h, coverage)
+        factor = np.sqrt(seasons_ahead + 1)
+        return _normal_interval(self._predict(horizon), self.sigma_, factor, coverage)
 
     def _update(self, y, covariates):
         self.last_season_ = np.concatenate([self.last_season_, y])[-self.season_length_ :]
@@ -245,18 +271,20 @@ class DriftForecaster(BaseForecaster):
     def _fit(self, y, covariates):
         self.first_value_ = float(y[0])
         self.last_value_ = float(y[-1])
-        self.slope_ = (self.last_value_ - self.first_value_) / (len(y) - 1)
-        self.sigma_ = _residual_sigma(np.diff(y) - self.slope_, n_params=1)
+        self.slope_ = _slope(self.first_value_, self.last_value_, len(y))
+        with np.errstate(over="ignore"):
+            self.sigma_ = _residual_sigma(_finite(_diff(y) - self.slope_), n_params=1)
 
     def _predict(self, horizon):
-        return self.last_value_ + self.slope_ * np.arange(1, horizon + 1)
+        with np.errstate(over="ignore"):
+            return _finite(self.last_value_ + self.slope_ * np.arange(1, horizon + 1))
 
     def _predict_interval(self, horizon, coverage):
         steps = np.arange(1, horizon + 1)
-        sigma_h = self.sigma_ * np.sqrt(steps * (1 + steps / (self.n_obs_ - 1)))
-        return _normal_interval(self._predict(horizon), sigma_h, coverage)
+        factor = np.sqrt(steps * (1 + steps / (self.n_obs_ - 1)))
+        return _normal_interval(self._predict(horizon), self.sigma_, factor, coverage)
 
     def _update(self, y, covariates):
         self.last_value_ = float(y[-1])
         # n_obs_ is advanced by the base class after this hook.
-        self.slope_ = (self.last_value_ - self.first_value_) / (self.n_obs_ + len(y) - 1)
+        self.slope_ = _slope(self.first_value_, self.last_value_, self.n_obs_ + len(y))

@@ -289,8 +289,8 @@ def _read_members(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
         arrays = _read_arrays(npz, _array_refs(header), name)
     except ModelFileError:
         raise
-    except KeyError as exc:
-        raise _corrupted(name, f"member {exc} is missing") from exc
+    except KeyError as exc:  # zipfile: "There is no item named 'model.json' in the archive"
+        raise _corrupted(name, str(exc.args[0]) if exc.args else "a member is missing") from exc
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise _corrupted(name, "the zip archive is damaged") from exc
     except (ValueError, UnicodeDecodeError) as exc:  # numpy's text may suggest unpickling
