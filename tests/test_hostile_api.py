@@ -240,3 +240,12 @@ def test_baselines_stay_finite_next_to_the_largest_float():
         model.fit(y)
         assert np.isfinite(model.predict().to_numpy()).all()
         assert np.isfinite(model.predict_interval().to_numpy()).all()
+
+
+def test_a_huge_lookback_is_too_short_at_once():
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(tsrnn.NotEnoughDataError, match="at least 1000000"):
+        tsrnn.LSTMForecaster(lookback=10**9, horizon=3).fit(Y)
+    assert time.perf_counter() - start < 5
