@@ -146,6 +146,16 @@ def _date_candidates(raw: pd.DataFrame, numbers: np.ndarray, missing: np.ndarray
     head_numbers, head_missing = numbers[:50], missing[:50]
     present = ~head_missing
     text_only = present.any(axis=0) & ~(present & ~np.isnan(head_numbers)).any(axis=0)
+    # A date has digits: text columns without them (labels) skip the slow date parser.
+    head = raw.iloc[:50]
+    digits = np.asarray(
+        pd.Series(head.to_numpy(dtype=object).ravel(order="F"), dtype=object)
+        .astype(str)
+        .str.contains(r"\d", regex=True)
+        .to_numpy(),
+        dtype=bool,
+    ).reshape(head.shape, order="F")
+    text_only &= (digits & present).sum(axis=0) >= 0.9 * present.sum(axis=0)
     return [
         c
         for j, c in enumerate(raw.columns)
