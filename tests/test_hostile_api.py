@@ -236,7 +236,11 @@ def test_every_tsrnn_error_from_load_is_a_model_file_error(tmp_path):
 
 def test_baselines_stay_finite_next_to_the_largest_float():
     y = pd.Series(np.tile([-1.7e308, 1.7e308], 15), index=pd.date_range("2024-01-01", periods=30))
-    for model in (tsrnn.NaiveForecaster(), tsrnn.DriftForecaster(), tsrnn.SeasonalNaiveForecaster()):
+    for model in (
+        tsrnn.NaiveForecaster(),
+        tsrnn.DriftForecaster(),
+        tsrnn.SeasonalNaiveForecaster(),
+    ):
         model.fit(y)
         assert np.isfinite(model.predict().to_numpy()).all()
         assert np.isfinite(model.predict_interval().to_numpy()).all()
