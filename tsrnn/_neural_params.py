@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from tsrnn._neural_checks import check_neural_params
 from tsrnn.conformal import check_interval
 from tsrnn.exceptions import InputError
 
@@ -104,9 +105,10 @@ class NeuralParams:
             raise InputError(
                 f"fine_tune_epochs must be a non-negative integer; got {self.fine_tune_epochs!r}."
             )
+        check_neural_params(self)
 
-    def _split(self, n_obs: int) -> tuple[np.ndarray, np.ndarray, int]:
-        """Training and validation window positions, and the rows the training windows cover."""
+    def _counts(self, n_obs: int) -> tuple[int, int, int]:
+        """Windows in all, validation windows, training windows (arithmetic, no arrays)."""
         n_windows = n_obs - self.lookback - self.horizon + 1
         n_val = (
             0
@@ -114,7 +116,11 @@ class NeuralParams:
             else max(1, round(self.validation_fraction * n_windows))
         )
         gap = self.horizon - 1 if n_val else 0
-        n_train = n_windows - n_val - gap
+        return n_windows, n_val, n_windows - n_val - gap
+
+    def _split(self, n_obs: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """Training and validation window positions, and the rows the training windows cover."""
+        n_windows, n_val, n_train = self._counts(n_obs)
         train_idx = np.arange(max(n_train, 0))
         val_idx = np.arange(n_windows - n_val, max(n_windows, 0))
         return train_idx, val_idx, n_train - 1 + self.lookback + self.horizon
@@ -122,13 +128,14 @@ class NeuralParams:
     def _min_length(self) -> int:
         self._check_params()
         # The number of training windows never falls as n_obs grows: double, then bisect
-        # (a linear search takes minutes for a horizon in the millions).
+        # (a linear search takes minutes for a horizon in the millions), counting windows
+        # without building index arrays (a lookback of 10**9 would allocate gigabytes).
         low = high = self.lookback + self.horizon
-        while len(self._split(high)[0]) < 1:
+        while self._counts(high)[2] < 1:
             low, high = high + 1, 2 * high
         while low < high:
             mid = (low + high) // 2
-            if len(self._split(mid)[0]) < 1:
+            if self._counts(mid)[2] < 1:
                 low = mid + 1
             else:
                 high = mid

@@ -161,14 +161,21 @@ def volatility_path(y: np.ndarray, var0: float | None = None) -> tuple[np.ndarra
         The variance after the last observation (to continue the path in ``update``).
     """
     y = np.asarray(y, dtype=float)
-    changes = np.diff(y)
+    with np.errstate(over="ignore", invalid="ignore"):  # near the largest float
+        changes = np.diff(y)
     if var0 is None:
         head = changes[:VOLATILITY_SPAN]
-        var0 = float(np.mean(head**2)) if len(head) else 0.0
+        with np.errstate(over="ignore"):
+            var0 = float(np.mean(head**2)) if len(head) else 0.0
     lam = _decay()
     var = np.full(len(y), float(var0))
     if len(changes):
-        var[1:] = lfilter([1 - lam], [1, -lam], changes**2, zi=[lam * var0])[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            var[1:] = lfilter([1 - lam], [1, -lam], changes**2, zi=[lam * var0])[0]
+    # Above ~1e154 squared changes overflow: cap the variance at the largest float. The
+    # scores are divided by the same capped scale, so the intervals stay consistent.
+    big = np.finfo(float).max
+    var = np.minimum(np.nan_to_num(var, nan=big, posinf=big), big)
     floor = 1e-12 * max(1.0, float(np.max(np.abs(y))))
     return np.maximum(np.sqrt(var), floor), float(var[-1])
 
@@ -204,7 +211,8 @@ def fit_state(y: np.ndarray, origins: np.ndarray, forecasts: np.ndarray, horizon
     last = len(y) - 1
     done = origins + horizon <= last
     rows = origins[done][:, None] + np.arange(1, horizon + 1)
-    scores = np.abs(y[rows] - forecasts[done]) / scales[origins[done]][:, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores = np.abs(y[rows] - forecasts[done]) / scales[origins[done]][:, None]
     recent = np.full(horizon, np.nan)
     tail = y[-horizon:]
     recent[horizon - len(tail) :] = tail
@@ -254,7 +262,8 @@ def update_state(state: dict, y_new: np.ndarray, forecasts: np.ndarray) -> dict:
     known = np.concatenate([state["recent"], y_new])
     done = offsets + horizon <= 0
     rows = (offsets[done] + len(known) - 1)[:, None] + np.arange(1, horizon + 1)
-    new_scores = np.abs(known[rows] - pending[done]) / pending_scale[done][:, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        new_scores = np.abs(known[rows] - pending[done]) / pending_scale[done][:, None]
     valid = np.all(np.isfinite(new_scores), axis=1)
     scores = np.concatenate([np.asarray(state["scores"]).reshape(-1, horizon), new_scores[valid]])
     return {

@@ -42,6 +42,7 @@ import math
 import numpy as np
 
 from tsrnn import conformal
+from tsrnn._neural_checks import check_declared_shapes, check_rollout
 from tsrnn._neural_params import NeuralParams
 from tsrnn.base import BaseForecaster
 from tsrnn.conformal import half_widths, loo_coverage
@@ -297,6 +298,7 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
                 f"horizon={horizon} exceeds the trained horizon {self.horizon}, and the model "
                 "uses covariates whose future values are unknown; refit with a larger horizon."
             )
+        check_rollout(horizon, self.horizon)
         recents, starts = list(self.series_recent_), list(cutoffs)
         rounds = [self._forecast_from(recents, starts)]
         for _ in range(1, math.ceil(horizon / self.horizon)):
@@ -402,6 +404,7 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
         from tsrnn.nn import forecasting
 
         weights = state.pop("net_")
+        check_declared_shapes(self._network, self.hidden_size, self.num_layers, weights)
         if "series_scalers_" in state:
             fitted = state.pop("series_scalers_")
         else:  # a model file written before panels: one series, old attribute names
