@@ -17,6 +17,7 @@ from tsrnn.cli.options import (
     load_data,
     model_options,
     model_params,
+    refuse_overwrite,
 )
 from tsrnn.cli.output import table_number
 from tsrnn.exceptions import InputError
@@ -137,6 +138,7 @@ def backtest(
         )
     if series_ids is not None and not opts.get("id_col"):
         raise click.UsageError("--series picks series of a long CSV; give --id-col as well.")
+    refuse_overwrite(data, output=output, report=report)
     covariates = bool(opts.get("covariates"))
     loaded = load_data(data, opts, covariates)
     y, history = (loaded.frame if covariates else loaded.y), loaded.y

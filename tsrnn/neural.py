@@ -41,6 +41,8 @@ import math
 
 import numpy as np
 
+from tsrnn import conformal
+from tsrnn._neural_checks import check_declared_shapes, check_rollout
 from tsrnn._neural_params import NeuralParams
 from tsrnn.base import BaseForecaster
 from tsrnn.conformal import half_widths, loo_coverage
@@ -57,6 +59,7 @@ _SINGLE = {
     "series_recent_": "recent_",
     "series_context_": "context_",
     "series_residuals_": "calibration_residuals_",
+    "series_conformal_": "conformal_",
 }
 
 
@@ -110,6 +113,7 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
     recent_ = _single("series_recent_")
     context_ = _single("series_context_")
     calibration_residuals_ = _single("series_residuals_")
+    conformal_ = _single("series_conformal_")
 
     # ------------------------------------------------------------ hooks
     def _fit(self, y: np.ndarray, covariates: np.ndarray | None) -> None:
@@ -202,6 +206,17 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
                 zip(outcome.val_forecasts, outcome.val_targets, strict=True)
             )
         ]
+        self.series_conformal_ = [
+            conformal.fit_state(
+                y,
+                (val if len(val) else train) + self.lookback - 1,
+                self._inverse(k, forecast),
+                self.horizon,
+            )
+            for k, (y, (train, val, _), forecast) in enumerate(
+                zip(ys, splits, outcome.val_forecasts, strict=True)
+            )
+        ]
         coverages = [loo_coverage(r, 0.9) for r in self.series_residuals_]
         self.interval_coverage_ = (
             coverages[0] if len(coverages) == 1 else float(np.nanmean(coverages))
@@ -283,6 +298,7 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
                 f"horizon={horizon} exceeds the trained horizon {self.horizon}, and the model "
                 "uses covariates whose future values are unknown; refit with a larger horizon."
             )
+        check_rollout(horizon, self.horizon)
         recents, starts = list(self.series_recent_), list(cutoffs)
         rounds = [self._forecast_from(recents, starts)]
         for _ in range(1, math.ceil(horizon / self.horizon)):
@@ -297,11 +313,37 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
 
     def _intervals(self, horizon: int, coverage: float, cutoffs: list) -> list[tuple]:
         points = self._forecast(horizon, cutoffs)
+        states = self.__dict__.get("series_conformal_") or [None] * len(points)
         out = []
-        for residuals, point in zip(self.series_residuals_, points, strict=True):
-            half = half_widths(residuals, coverage, horizon)
+        for residuals, state, point in zip(self.series_residuals_, states, points, strict=True):
+            if self.interval == "conformal" and conformal.state_is_usable(state):
+                half = conformal.adaptive_half_widths(state, coverage, horizon)
+            else:
+                half = half_widths(residuals, coverage, horizon)
             out.append((point - half, point + half))
         return out
+
+    def _origin_forecasts(self, k: int, rows: np.ndarray, n_new: int, cutoff) -> np.ndarray:
+        """Forecasts from the last ``n_new`` rows of series ``k`` as origins (the new
+        observations of an ``update``; at most ``conformal.WINDOW``), for the scores."""
+        from tsrnn.nn import forecasting
+
+        first = max(n_new - conformal.WINDOW, n_new - (len(rows) - self.lookback + 1), 0)
+        ends = [len(rows) - n_new + i + 1 for i in range(first, n_new)]
+        if not ends:
+            return np.empty((0, self.horizon))
+        dates = self._future_index(n_new, cutoff=cutoff)[first:]
+        futures = self._calendars([self._future_index(self.horizon, cutoff=d) for d in dates])
+        scaled = forecasting.forecast_windows(
+            self.net_,
+            np.stack(
+                self._scaled([rows[end - self.lookback : end] for end in ends], [k] * len(ends))
+            ),
+            None if futures is None else np.stack(futures),
+            self._device(),
+            self.n_threads,
+        )
+        return np.stack([self._inverse(k, row) for row in scaled])
 
     # ------------------------------------------------------------- update
     def _update_series(self, updates: dict[int, tuple], cutoffs: list) -> None:
@@ -311,6 +353,11 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
         }
         if self.fine_tune_epochs and rows:
             self._fine_tune(rows, cutoffs)
+        states = self.__dict__.get("series_conformal_")
+        for k, (y, _) in updates.items():
+            if states is not None and states[k] is not None:
+                forecasts = self._origin_forecasts(k, rows[k], len(y), cutoffs[k])
+                states[k] = conformal.update_state(states[k], y, forecasts)
         for k, r in rows.items():
             self.series_recent_[k] = r[-self.lookback :].copy()
             self.series_context_[k] = r[-(self.lookback + self.horizon - 1) :].copy()
@@ -357,6 +404,7 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
         from tsrnn.nn import forecasting
 
         weights = state.pop("net_")
+        check_declared_shapes(self._network, self.hidden_size, self.num_layers, weights)
         if "series_scalers_" in state:
             fitted = state.pop("series_scalers_")
         else:  # a model file written before panels: one series, old attribute names
