@@ -12,6 +12,7 @@ from tsrnn.cli.models import MODELS, build_model
 from tsrnn.cli.options import (
     coverage_option,
     data_options,
+    frequency_text,
     load_data,
     model_options,
     model_params,
@@ -126,10 +127,15 @@ def backtest(
             f"--report {report!r} must end in .html, .htm or .md "
             f"(got {Path(report).suffix or 'no suffix'!r})."
         )
+    if report:
+        from tsrnn.plotting import require_matplotlib
+
+        require_matplotlib("--report")
     covariates = bool(opts.get("covariates"))
     loaded = load_data(data, opts, covariates)
     progress = not opts.get("quiet") and sys.stderr.isatty()
-    opts = {**opts, "target": loaded.target, "quiet": True}  # one bar over folds, none per fit
+    calendar = loaded.calendar or "none"
+    opts = {**opts, "target": loaded.target, "quiet": True, "calendar": calendar}  # one bar
     if window == "expanding":
         splitter = tsrnn.ExpandingWindowSplitter(horizon=opts["horizon"], n_folds=folds, step=step)
     else:
@@ -146,6 +152,7 @@ def backtest(
         n_jobs=n_jobs,
         coverage=coverage,
         verbose=progress,
+        filled=loaded.filled,
     )
     click.echo(result.metrics.to_string(float_format=table_number))
     if len(names) > 1 and folds >= 3:
@@ -161,9 +168,9 @@ def backtest(
             result,
             report,
             title=f"Backtest of {Path(loaded.source).name} ({loaded.target})",
-            history=loaded.y,
+            history=loaded.y.mask(loaded.filled[loaded.target]),  # no invented actuals
             models=result.final_models,
-            data_summary={"file": loaded.source, "frequency": loaded.freq},
+            data_summary={"file": loaded.source, "frequency": frequency_text(loaded)},
             command=shlex.join(["tsrnn", *sys.argv[1:]]),
             baseline=baseline,
         )

@@ -10,6 +10,17 @@ import click
 from tsrnn.cli.models import MODELS, NEURAL, build_model, parse_int_tuple
 from tsrnn.exceptions import DataError
 
+calendar_option = click.option(
+    "--calendar",
+    default="infer",
+    show_default=True,
+    help=(
+        "Exchange calendar of daily stock data: infer (weekday data whose absent days are "
+        "an exchange's holidays), an exchange such as XNYS or XLON, or none (plain "
+        "business days)."
+    ),
+)
+
 
 def data_options(func):
     """Options that say how to read a CSV."""
@@ -31,6 +42,7 @@ def data_options(func):
                 show_default=True,
                 help="What to do with blank cells and gaps in the dates.",
             ),
+            calendar_option,
         ]
     ):
         func = option(func)
@@ -106,6 +118,7 @@ def model_params(model: str, opts: dict) -> dict:
     params["order"] = parse_int_tuple(opts.get("order"), "order", 3)
     params["seasonal_order"] = parse_int_tuple(opts.get("seasonal_order"), "seasonal-order", 4)
     params["target"] = opts.get("target")
+    params["calendar"] = opts.get("calendar")
     if model in NEURAL:
         params["verbose"] = not opts.get("quiet") and sys.stderr.isatty()
     return params
@@ -122,18 +135,24 @@ def load_data(data_path: Path, opts: dict, covariates: bool):
         freq=opts.get("freq"),
         missing=opts.get("missing", "interpolate"),
         covariates=covariates,
+        calendar=opts.get("calendar") or "infer",
     )
 
 
 def fit_model(data_path: Path, model: str, opts: dict):
     data = load_data(data_path, opts, covariates=bool(opts.get("covariates")) and model in NEURAL)
-    opts = {**opts, "target": data.target}
+    opts = {**opts, "target": data.target, "calendar": data.calendar or "none"}
     estimator = build_model(model, model_params(model, opts))
     try:
         estimator.fit(data.frame if data.frame.shape[1] > 1 else data.y)
     except DataError as exc:  # e.g. too short for the model: say which file and column
         raise type(exc)(f"{data.source}, column '{data.target}': {exc}") from exc
     return estimator, data
+
+
+def frequency_text(data) -> str:
+    """The frequency of loaded data, with its exchange calendar (``B (XNYS sessions)``)."""
+    return f"{data.freq} ({data.calendar} sessions)" if data.calendar else str(data.freq)
 
 
 def emit(table, fmt: str, output: str | None) -> None:

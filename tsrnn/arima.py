@@ -88,6 +88,10 @@ class ARIMAForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    calendar : str, default='infer'
+        Exchange calendar of business-daily data: ``'infer'`` (data whose absent
+        weekdays are an exchange's holidays goes on its trading sessions), an exchange
+        such as ``'XNYS'``, or ``'none'`` (plain business days). See :mod:`tsrnn.calendars`.
 
     Attributes
     ----------
@@ -161,6 +165,8 @@ class ARIMAForecaster(BaseForecaster):
     (3,)
     """
 
+    _uses_X = True
+
     def __init__(
         self,
         order: str | tuple[int, int, int] = "auto",
@@ -181,6 +187,7 @@ class ARIMAForecaster(BaseForecaster):
         horizon: int = 7,
         target: str | None = None,
         freq: str | None = None,
+        calendar: str = "infer",
     ):
         self.order = order
         self.seasonal_order = seasonal_order
@@ -200,6 +207,7 @@ class ARIMAForecaster(BaseForecaster):
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.calendar = calendar
 
     # ------------------------------------------------------------ public API
     def fit(self, y: pd.Series | pd.DataFrame, X: pd.DataFrame | None = None) -> ARIMAForecaster:
@@ -236,7 +244,7 @@ class ARIMAForecaster(BaseForecaster):
         self
         """
         check_is_fitted(self, "results_")
-        index = pd.date_range(end=self.cutoff_, periods=len(self._endog), freq=self.freq_)
+        index = self._past_index(len(self._endog))
         y = pd.Series(self._endog * self.scale_, index=index, name=self.target_name_)
         X = None
         if self._exog is not None:
@@ -253,7 +261,7 @@ class ARIMAForecaster(BaseForecaster):
 
     def _fit(self, y: np.ndarray, covariates: np.ndarray | None) -> None:
         spec = check_params(self)
-        index = pd.date_range(end=self.cutoff_, periods=self.n_obs_, freq=self.freq_)
+        index = self._past_index(self.n_obs_)
         exog = None
         self.exog_names_ = None
         if getattr(self, "_X_input", None) is not None:

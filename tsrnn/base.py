@@ -17,8 +17,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from tsrnn import calendars
 from tsrnn.exceptions import DataError, InputError, NotEnoughDataError
-from tsrnn.validation import prepare_frame
+from tsrnn.validation import prepare
 
 __all__ = ["BaseForecaster"]
 
@@ -27,7 +28,10 @@ class BaseForecaster(BaseEstimator):
     """Shared fit/predict/update/save logic over pandas series with a ``DatetimeIndex``.
 
     Subclasses store their constructor arguments unchanged (scikit-learn rules), expose
-    ``horizon``, ``target`` and ``freq`` parameters, and implement the hooks below.
+    ``horizon``, ``target``, ``freq`` and ``calendar`` parameters, and implement the hooks
+    below. The time axis is ``freq_`` and, for data on an exchange's trading sessions,
+    ``calendar_`` (an exchange name such as ``"XNYS"``, else None); compute timestamps
+    with :meth:`_future_index` and :meth:`_past_index`, never ``pd.date_range(freq=...)``.
     """
 
     #: Whether the other numeric columns of a DataFrame ``y`` are used as covariates.
@@ -78,6 +82,7 @@ class BaseForecaster(BaseEstimator):
             If ``y`` is shorter than the model needs; the message gives the minimum.
         """
         self._check_horizon(self.horizon, "horizon")
+        self._check_unused_X(X)
         frame, target, freq = self._validate_y(y)
         minimum = self._min_length()
         if len(frame) < minimum:
@@ -88,6 +93,7 @@ class BaseForecaster(BaseEstimator):
             )
         self.target_name_ = target
         self.freq_ = freq
+        self.calendar_ = self._calendar_seen
         self.cutoff_ = frame.index[-1]
         self.n_obs_ = len(frame)
         self.covariate_names_ = list(frame.columns[1:])
@@ -206,10 +212,33 @@ class BaseForecaster(BaseEstimator):
     def _resolve_horizon(self, horizon: int | None) -> int:
         return self._check_horizon(self.horizon if horizon is None else horizon, "horizon")
 
-    def _future_index(self, steps: int) -> pd.DatetimeIndex:
-        index = pd.date_range(self.cutoff_, periods=steps + 1, freq=self.freq_)[1:]
-        index.name = "date"
-        return index
+    def _future_index(self, steps: int, cutoff: pd.Timestamp | None = None) -> pd.DatetimeIndex:
+        """The ``steps`` timestamps after ``cutoff`` (default ``cutoff_``).
+
+        Exchange sessions when the data is on a calendar: weekends, holidays and
+        closures are skipped.
+        """
+        cutoff = self.cutoff_ if cutoff is None else cutoff
+        return calendars.future_dates(cutoff, steps, self.freq_, self._fitted_calendar())
+
+    def _past_index(self, periods: int, end: pd.Timestamp | None = None) -> pd.DatetimeIndex:
+        """The ``periods`` timestamps ending at ``end`` (default ``cutoff_``), inclusive."""
+        end = self.cutoff_ if end is None else end
+        return calendars.past_dates(end, periods, self.freq_, self._fitted_calendar())
+
+    def _fitted_calendar(self) -> str | None:
+        return getattr(self, "calendar_", None)  # model files of before calendars: none
+
+    #: Whether ``fit`` uses ``X`` (future-known regressors).
+    _uses_X = False
+
+    def _check_unused_X(self, X: object) -> None:
+        if X is not None and not self._uses_X:
+            raise InputError(
+                f"{type(self).__name__} does not use X (future-known regressors), so it "
+                "would be ignored; fit without X, or use a model that supports it "
+                "(ARIMAForecaster)."
+            )
 
     def _validate_y(
         self, y: pd.Series | pd.DataFrame, after: pd.Timestamp | None = None
@@ -225,11 +254,14 @@ class BaseForecaster(BaseEstimator):
             frame = frame[frame.index > after]
             if frame.empty:
                 return None, target, self.freq_
-        freq = self.freq_ if after is not None else self.freq
+            freq, calendar = self.freq_, self._fitted_calendar() or calendars.NONE
+        else:
+            freq, calendar = self.freq, getattr(self, "calendar", calendars.INFER)
         if not self._uses_covariates:
             frame = frame[[target]]
-        frame, freq = prepare_frame(frame, target=target, freq=freq, source="y")
-        return frame, target, freq
+        prepared = prepare(frame, target=target, freq=freq, calendar=calendar, source="y")
+        self._calendar_seen = prepared.calendar
+        return prepared.frame, target, prepared.freq
 
     def _as_frame(self, y: pd.Series | pd.DataFrame) -> tuple[pd.DataFrame, str]:
         if isinstance(y, pd.Series):

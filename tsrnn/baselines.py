@@ -70,6 +70,10 @@ class NaiveForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    calendar : str, default='infer'
+        Exchange calendar of business-daily data: ``'infer'`` (data whose absent
+        weekdays are an exchange's holidays goes on its trading sessions), an exchange
+        such as ``'XNYS'``, or ``'none'`` (plain business days). See :mod:`tsrnn.calendars`.
 
     Attributes
     ----------
@@ -86,10 +90,17 @@ class NaiveForecaster(BaseForecaster):
     [4.0, 4.0]
     """
 
-    def __init__(self, horizon: int = 7, target: str | None = None, freq: str | None = None):
+    def __init__(
+        self,
+        horizon: int = 7,
+        target: str | None = None,
+        freq: str | None = None,
+        calendar: str = "infer",
+    ):
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.calendar = calendar
 
     def _fit(self, y, covariates):
         self.last_value_ = float(y[-1])
@@ -120,6 +131,10 @@ class SeasonalNaiveForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    calendar : str, default='infer'
+        Exchange calendar of business-daily data: ``'infer'`` (data whose absent
+        weekdays are an exchange's holidays goes on its trading sessions), an exchange
+        such as ``'XNYS'``, or ``'none'`` (plain business days). See :mod:`tsrnn.calendars`.
 
     Attributes
     ----------
@@ -144,11 +159,13 @@ class SeasonalNaiveForecaster(BaseForecaster):
         horizon: int = 7,
         target: str | None = None,
         freq: str | None = None,
+        calendar: str = "infer",
     ):
         self.season_length = season_length
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.calendar = calendar
 
     def _min_length(self):
         return (self.season_length or 1) + 1
@@ -190,6 +207,10 @@ class DriftForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    calendar : str, default='infer'
+        Exchange calendar of business-daily data: ``'infer'`` (data whose absent
+        weekdays are an exchange's holidays goes on its trading sessions), an exchange
+        such as ``'XNYS'``, or ``'none'`` (plain business days). See :mod:`tsrnn.calendars`.
 
     Attributes
     ----------
@@ -208,10 +229,17 @@ class DriftForecaster(BaseForecaster):
     [9.0, 11.0]
     """
 
-    def __init__(self, horizon: int = 7, target: str | None = None, freq: str | None = None):
+    def __init__(
+        self,
+        horizon: int = 7,
+        target: str | None = None,
+        freq: str | None = None,
+        calendar: str = "infer",
+    ):
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.calendar = calendar
 
     def _fit(self, y, covariates):
         self.first_value_ = float(y[0])

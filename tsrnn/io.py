@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.exceptions import DataError, InputError
-from tsrnn.validation import prepare_frame
+from tsrnn.validation import prepare
 
 __all__ = ["LoadedData", "read_csv", "atomic_write"]
 
@@ -34,13 +34,21 @@ _SEPARATORS = (",", ";", "\t", "|")
 
 @dataclass
 class LoadedData:
-    """A validated CSV: ``frame`` holds the target first, then numeric covariates."""
+    """A validated CSV: ``frame`` holds the target first, then numeric covariates.
+
+    ``calendar`` is the exchange whose sessions the rows are on (``"XNYS"``...) or
+    None; ``filled`` is True, like ``frame``, where tsrnn filled a value (a blank cell
+    or an absent timestamp). Pass it to :func:`tsrnn.backtest` (``filled=``) so that
+    filled values are never scored as actuals.
+    """
 
     frame: pd.DataFrame
     target: str
     date_col: str
     freq: str
     source: str
+    calendar: str | None = None
+    filled: pd.DataFrame | None = None
 
     @property
     def y(self) -> pd.Series:
@@ -224,6 +232,7 @@ def read_csv(
     freq: str | None = None,
     missing: str = "interpolate",
     covariates: bool = True,
+    calendar: str = "infer",
 ) -> LoadedData:
     """Read a CSV of timestamps and numbers into a validated, regular frame.
 
@@ -244,11 +253,17 @@ def read_csv(
         warning that says how many values were filled).
     covariates : bool
         Keep the other numeric columns (past covariates) after the target.
+    calendar : str, default 'infer'
+        Exchange calendar of business-daily data: ``'infer'`` puts data whose absent
+        weekdays are an exchange's holidays on that exchange's sessions (a holiday is
+        then not a gap); ``'XNYS'`` (or another exchange) says which; ``'none'`` keeps
+        plain business days. A session absent from the file is still a gap.
 
     Returns
     -------
     LoadedData
-        ``frame`` (target first), ``target``, ``date_col``, ``freq`` and ``source``.
+        ``frame`` (target first), ``target``, ``date_col``, ``freq``, ``source``,
+        ``calendar`` and ``filled``.
 
     Raises
     ------
@@ -279,10 +294,24 @@ def read_csv(
     for column in keep[1:]:
         _check_numbers(raw[column], numeric[column], column, name, lines)
     frame = pd.DataFrame({c: numeric[c] for c in keep}, index=index)
-    frame, freq = prepare_frame(
-        frame, target=target, freq=freq, missing=missing, source=name, lines=lines
+    prepared = prepare(
+        frame,
+        target=target,
+        freq=freq,
+        calendar=calendar,
+        missing=missing,
+        source=name,
+        lines=lines,
     )
-    return LoadedData(frame=frame, target=target, date_col=date_column, freq=freq, source=name)
+    return LoadedData(
+        frame=prepared.frame,
+        target=target,
+        date_col=date_column,
+        freq=prepared.freq,
+        source=name,
+        calendar=prepared.calendar,
+        filled=prepared.filled,
+    )
 
 
 def _mode_for(path: Path) -> int:

@@ -7,9 +7,35 @@ from pathlib import Path
 
 import pandas as pd
 
+from tsrnn.exceptions import TsrnnError
 from tsrnn.io import atomic_write
 
-__all__ = ["plot_forecast"]
+__all__ = ["plot_forecast", "require_matplotlib"]
+
+
+def require_matplotlib(what: str = "reports") -> None:
+    """Fail early, in one line, when matplotlib cannot be imported.
+
+    matplotlib is a dependency of tsrnn; this catches an environment where it was
+    removed or is broken, before a long backtest runs rather than after.
+
+    Parameters
+    ----------
+    what : str
+        What needs it, for the message (``"reports"``, ``"--plot"``).
+
+    Raises
+    ------
+    TsrnnError
+        If ``import matplotlib`` fails; the message says what to install.
+    """
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise TsrnnError(
+            f"{what}: matplotlib cannot be imported ({exc}); install it with "
+            "`pip install matplotlib` (a dependency of tsrnn), then run again."
+        ) from exc
 
 
 def _axis_label(history: pd.Series, units: str | None) -> str:

@@ -46,6 +46,7 @@ from tsrnn._report_parts import (
 from tsrnn._report_render import render_html, render_markdown
 from tsrnn.exceptions import InputError
 from tsrnn.io import atomic_write
+from tsrnn.plotting import require_matplotlib
 
 __all__ = ["write_report", "write_html_report", "write_markdown_report", "render_html_report"]
 
@@ -103,6 +104,8 @@ def _sections(
         Block("table", metrics_table(result, head.baseline)),
         Block("note", _METRICS_NOTE.format(coverage=result.coverage, scale=_scale(result))),
     ]
+    if getattr(result, "n_filled", 0):
+        blocks.append(Block("note", _FILLED_NOTE.format(n=result.n_filled)))
     if head.comparison is not None:
         blocks += [
             Block("h2", f"Diebold-Mariano tests against {head.baseline}", anchor="tests"),
@@ -172,6 +175,10 @@ def _sections(
     return blocks
 
 
+_FILLED_NOTE = (
+    "Left out: {n} actual value(s) that the data did not have (tsrnn filled them by the "
+    "missing-value policy), so no metric, test or plot scores a forecast against them."
+)
 _METRICS_NOTE = (
     "Over all folds and steps. Lower is better, except bias (mean of forecast - actual: "
     "closest to 0) and coverage (closest to the nominal {coverage:.0%}). MASE scales each "
@@ -219,6 +226,7 @@ def render_html_report(
         The HTML text.
     """
     _check_result(result)
+    require_matplotlib()
     blocks = _sections(
         result,
         history=_as_series(history),
@@ -269,6 +277,7 @@ def write_markdown_report(
         The Markdown file, then the PNG files.
     """
     _check_result(result)
+    require_matplotlib()
     path = Path(path)
     folder = path.with_name(f"{path.stem}_files")
     blocks = _sections(

@@ -76,6 +76,7 @@ class _RecurrentForecaster(BaseForecaster):
         verbose: bool = False,
         target: str | None = None,
         freq: str | None = None,
+        calendar: str = "infer",
     ):
         self.lookback = lookback
         self.horizon = horizon
@@ -100,6 +101,7 @@ class _RecurrentForecaster(BaseForecaster):
         self.verbose = verbose
         self.target = target
         self.freq = freq
+        self.calendar = calendar
 
     # ------------------------------------------------------------- checks
     def _check_params(self) -> None:
@@ -176,9 +178,7 @@ class _RecurrentForecaster(BaseForecaster):
         if not reuse:
             self.scaler_ = make_scaler(self.scaler).fit(values[:covered])
             self.n_inputs_ = values.shape[1]
-        future = self._calendar(
-            pd.date_range(end=self.cutoff_, periods=len(values), freq=self.freq_)
-        )
+        future = self._calendar(self._past_index(len(values)))
         self.future_size_ = 0 if future is None else future.shape[1]
         seed = self._seed()
         if not reuse:
@@ -248,7 +248,7 @@ class _RecurrentForecaster(BaseForecaster):
         """One direct multi-horizon forecast (original units) from a raw input window."""
         from tsrnn.nn import forecasting
 
-        future_index = pd.date_range(start, periods=self.horizon + 1, freq=self.freq_)[1:]
+        future_index = self._future_index(self.horizon, start)
         scaled = forecasting.forecast_window(
             self.net_,
             self.scaler_.transform(recent),
@@ -280,7 +280,7 @@ class _RecurrentForecaster(BaseForecaster):
         while len(out) * self.horizon < horizon:
             # Beyond the trained horizon: recursive roll-out, feeding forecasts back in.
             recent = np.concatenate([recent, out[-1][:, None]])[-self.lookback :]
-            start = pd.date_range(start, periods=self.horizon + 1, freq=self.freq_)[-1]
+            start = self._future_index(self.horizon, start)[-1]
             out.append(self._forecast_from(recent, start))
         return np.concatenate(out)[:horizon]
 
@@ -305,8 +305,8 @@ class _RecurrentForecaster(BaseForecaster):
         """
         from tsrnn.nn import forecasting
 
-        start = pd.date_range(end=self.cutoff_, periods=len(self.context_), freq=self.freq_)[0]
-        future = self._calendar(pd.date_range(start, periods=len(rows), freq=self.freq_))
+        before = self._past_index(len(self.context_) + 1)[0]  # the step before the context
+        future = self._calendar(self._future_index(len(rows), before))
         forecasting.fine_tune(
             self.net_,
             self.scaler_.transform(rows),
@@ -392,6 +392,10 @@ _DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}`` behin
     target, freq : str, optional
         Column to forecast in a DataFrame ``y`` (the other numeric columns become past
         covariates), and the frequency (inferred by default).
+    calendar : str, default='infer'
+        Exchange calendar of business-daily data: ``'infer'`` (data whose absent
+        weekdays are an exchange's holidays goes on its trading sessions), an exchange
+        such as ``'XNYS'``, or ``'none'`` (plain business days). See :mod:`tsrnn.calendars`.
 
     Attributes
     ----------
