@@ -147,7 +147,7 @@ def _verdict_blocks(comparison: pd.DataFrame, base: str) -> list[Block]:
 
 
 def _coverage_sentence(result) -> str:
-    forecasts = result.forecasts
+    forecasts = result.forecasts[result.forecasts["actual"].notna()]  # filled: no actual
     inside = (forecasts["actual"] >= forecasts["lower"]) & (
         forecasts["actual"] <= forecasts["upper"]
     )
