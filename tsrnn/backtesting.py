@@ -376,9 +376,11 @@ def backtest(
     forecasts = pd.concat(tables, ignore_index=True)
     forecasts = forecasts.sort_values(["model", "fold", "step"], key=_model_order(models))
     m = season_length or 1
+    # Filled values are NaN here, so the MASE scale (a nanmean) does not use them either.
+    observed = y.where(~mask.iloc[:, 0]) if isinstance(y, pd.Series) else y.where(~mask)
     return BacktestResult(
         forecasts=forecasts.reset_index(drop=True),
-        scales=_mase_scales(y, models, folds, m),
+        scales=_mase_scales(observed, models, folds, m),
         timings=pd.DataFrame(timings).sort_values(["model", "fold"], key=_model_order(models)),
         metric_names=metrics,
         coverage=coverage,
