@@ -227,7 +227,12 @@ class BaseForecaster(BaseEstimator):
         return calendars.past_dates(end, periods, self.freq_, self._fitted_calendar())
 
     def _fitted_calendar(self) -> str | None:
-        return getattr(self, "calendar_", None)  # model files of before calendars: none
+        """The exchange the data is on: ``calendar_``, else the one the last validation
+        found (a layer that validates series itself, such as a panel's, may not set
+        ``calendar_``); None for model files of before calendars."""
+        if hasattr(self, "calendar_"):
+            return self.calendar_
+        return getattr(self, "_calendar_seen", None)
 
     #: Whether ``fit`` uses ``X`` (future-known regressors).
     _uses_X = False
