@@ -88,6 +88,10 @@ def test_report_says_how_many_actuals_were_left_out(result, tmp_path):
     result.to_html(tmp_path / "r.html")
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Left out: 1 actual value(s)" in text
+    from tsrnn._report_parts import data_summary_table
+
+    summary = data_summary_table(load_dataset("msft")[:"1998-11-10"], None)
+    assert summary.cells.loc["frequency", "value"] == "B (exchange sessions)"
 
 
 def test_cli_backtest_marks_filled_rows(tmp_path, msft_raw):

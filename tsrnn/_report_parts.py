@@ -245,6 +245,8 @@ def data_summary_table(history: pd.Series | None, extra: Mapping | None) -> Tabl
     if history is not None:
         index = history.index
         freq = getattr(index, "freqstr", None) or pd.infer_freq(index) or "irregular"
+        if isinstance(index.freq, pd.offsets.CustomBusinessDay):
+            freq = "B (exchange sessions)"  # a trading calendar, not "C"
         rows.update(
             {
                 "target": str(history.name),
