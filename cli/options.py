@@ -136,6 +136,7 @@ def load_data(data_path: Path, opts: dict, covariates: bool):
         missing=opts.get("missing", "interpolate"),
         covariates=covariates,
         calendar=opts.get("calendar") or "infer",
+        id_col=opts.get("id_col"),
     )
 
 
@@ -143,8 +144,13 @@ def fit_model(data_path: Path, model: str, opts: dict):
     data = load_data(data_path, opts, covariates=bool(opts.get("covariates")) and model in NEURAL)
     opts = {**opts, "target": data.target, "calendar": data.calendar or "none"}
     estimator = build_model(model, model_params(model, opts))
+    y = data.frame if data.frame.shape[1] > 1 else data.y
     try:
-        estimator.fit(data.frame if data.frame.shape[1] > 1 else data.y)
+        if opts.get("drop_short") and data.id_col is not None:
+            from tsrnn.panel import drop_short_series
+
+            y = drop_short_series(y, estimator)
+        estimator.fit(y)
     except DataError as exc:  # e.g. too short for the model: say which file and column
         raise type(exc)(f"{data.source}, column '{data.target}': {exc}") from exc
     return estimator, data
@@ -162,6 +168,20 @@ def emit(table, fmt: str, output: str | None) -> None:
         write_output(table, output)
     else:
         click.echo(render(table, fmt), nl=False)
+
+
+def id_col_option(func):
+    """``--id-col`` (a long CSV of many series) and ``--drop-short``."""
+    func = click.option(
+        "--drop-short",
+        is_flag=True,
+        help="With --id-col: leave out, with a warning, series too short for the model.",
+    )(func)
+    return click.option(
+        "--id-col",
+        help="Column of series ids: the CSV holds many series (one row per series and date); "
+        "every series is forecast.",
+    )(func)
 
 
 coverage_option = click.option(

@@ -92,6 +92,9 @@ class ARIMAForecaster(BaseForecaster):
         Exchange calendar of business-daily data: ``'infer'`` (data whose absent
         weekdays are an exchange's holidays goes on its trading sessions), an exchange
         such as ``'XNYS'``, or ``'none'`` (plain business days). See :mod:`tsrnn.calendars`.
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -188,6 +191,7 @@ class ARIMAForecaster(BaseForecaster):
         target: str | None = None,
         freq: str | None = None,
         calendar: str = "infer",
+        n_jobs: int | None = None,
     ):
         self.order = order
         self.seasonal_order = seasonal_order
@@ -208,6 +212,7 @@ class ARIMAForecaster(BaseForecaster):
         self.target = target
         self.freq = freq
         self.calendar = calendar
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------ public API
     def fit(self, y: pd.Series | pd.DataFrame, X: pd.DataFrame | None = None) -> ARIMAForecaster:

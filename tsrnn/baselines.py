@@ -74,6 +74,9 @@ class NaiveForecaster(BaseForecaster):
         Exchange calendar of business-daily data: ``'infer'`` (data whose absent
         weekdays are an exchange's holidays goes on its trading sessions), an exchange
         such as ``'XNYS'``, or ``'none'`` (plain business days). See :mod:`tsrnn.calendars`.
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -96,11 +99,13 @@ class NaiveForecaster(BaseForecaster):
         target: str | None = None,
         freq: str | None = None,
         calendar: str = "infer",
+        n_jobs: int | None = None,
     ):
         self.horizon = horizon
         self.target = target
         self.freq = freq
         self.calendar = calendar
+        self.n_jobs = n_jobs
 
     def _fit(self, y, covariates):
         self.last_value_ = float(y[-1])
@@ -135,6 +140,9 @@ class SeasonalNaiveForecaster(BaseForecaster):
         Exchange calendar of business-daily data: ``'infer'`` (data whose absent
         weekdays are an exchange's holidays goes on its trading sessions), an exchange
         such as ``'XNYS'``, or ``'none'`` (plain business days). See :mod:`tsrnn.calendars`.
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -160,12 +168,14 @@ class SeasonalNaiveForecaster(BaseForecaster):
         target: str | None = None,
         freq: str | None = None,
         calendar: str = "infer",
+        n_jobs: int | None = None,
     ):
         self.season_length = season_length
         self.horizon = horizon
         self.target = target
         self.freq = freq
         self.calendar = calendar
+        self.n_jobs = n_jobs
 
     def _min_length(self):
         return (self.season_length or 1) + 1
@@ -211,6 +221,9 @@ class DriftForecaster(BaseForecaster):
         Exchange calendar of business-daily data: ``'infer'`` (data whose absent
         weekdays are an exchange's holidays goes on its trading sessions), an exchange
         such as ``'XNYS'``, or ``'none'`` (plain business days). See :mod:`tsrnn.calendars`.
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -235,11 +248,13 @@ class DriftForecaster(BaseForecaster):
         target: str | None = None,
         freq: str | None = None,
         calendar: str = "infer",
+        n_jobs: int | None = None,
     ):
         self.horizon = horizon
         self.target = target
         self.freq = freq
         self.calendar = calendar
+        self.n_jobs = n_jobs
 
     def _fit(self, y, covariates):
         self.first_value_ = float(y[0])

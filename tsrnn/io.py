@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.exceptions import DataError, InputError
-from tsrnn.validation import prepare
+from tsrnn.validation import Prepared, prepare
 
 __all__ = ["LoadedData", "read_csv", "atomic_write"]
 
@@ -40,6 +40,10 @@ class LoadedData:
     None; ``filled`` is True, like ``frame``, where tsrnn filled a value (a blank cell
     or an absent timestamp). Pass it to :func:`tsrnn.backtest` (``filled=``) so that
     filled values are never scored as actuals.
+
+    With ``id_col`` (a long CSV of many series), ``frame`` and ``y`` are on a
+    (series id, timestamp) ``MultiIndex`` whose levels are named ``id_col`` and
+    ``date_col``.
     """
 
     frame: pd.DataFrame
@@ -49,6 +53,7 @@ class LoadedData:
     source: str
     calendar: str | None = None
     filled: pd.DataFrame | None = None
+    id_col: str | None = None
 
     @property
     def y(self) -> pd.Series:
@@ -224,6 +229,64 @@ def _check_numbers(
         )
 
 
+def _series_ids(raw: pd.DataFrame, id_col: str, name: str, lines: np.ndarray) -> np.ndarray:
+    """The stripped series id of every row; a missing or blank id is an error."""
+    if id_col not in raw.columns:
+        raise DataError(f"{name}: no column '{id_col}'. Columns are: {', '.join(raw.columns)}.")
+    missing = np.flatnonzero(_missing_mask(raw[id_col]))
+    if missing.size:
+        first = int(missing[0])
+        raise DataError(
+            f"{name}, line {lines[first]}, column '{id_col}': the series id is missing "
+            f"({raw[id_col].iloc[first]!r}). Give every row a series id."
+        )
+    return raw[id_col].str.strip().to_numpy(dtype=object)
+
+
+def _prepare_panel(
+    frame: pd.DataFrame, ids: np.ndarray, id_col: str, lines: np.ndarray, **options
+) -> Prepared:
+    """Validate each series of a long file as a single series; one frequency and one
+    calendar for all."""
+    from tsrnn.panel import join_panel
+
+    name, date_col = options.pop("source"), frame.index.name
+    groups = pd.Series(ids).groupby(ids, sort=False).indices
+    parts, first = {}, None
+    # series of one or two rows cannot show their frequency: they take the panel's
+    short = {key for key, rows in groups.items() if len(rows) < 3 and options["freq"] is None}
+    for key in [k for k in groups if k not in short] + [k for k in groups if k in short]:
+        rows = groups[key]
+        if key in short and first is not None:
+            options = {**options, "freq": first[1].freq, "calendar": first[1].calendar or "none"}
+        part = prepare(
+            frame.iloc[rows], source=f"{name}, series {key!r}", lines=lines[rows], **options
+        )
+        if first is None:
+            first = (key, part)
+        elif (part.freq, part.calendar) != (first[1].freq, first[1].calendar):
+            what = "frequency" if part.freq != first[1].freq else "calendar"
+            mine, theirs = (
+                (part.freq, first[1].freq)
+                if what == "frequency"
+                else (part.calendar, first[1].calendar)
+            )
+            raise DataError(
+                f"{name}, column '{id_col}': series {key!r} has {what} {mine!r} but series "
+                f"{first[0]!r} has {theirs!r}; a panel has one {what}: resample the "
+                "series, or pass freq= (--freq) / calendar= (--calendar)."
+            )
+        parts[key] = part
+    parts = {key: parts[key] for key in groups}  # order of first appearance
+    names = (id_col, date_col)
+    return Prepared(
+        frame=join_panel({k: p.frame for k, p in parts.items()}, names=names),
+        freq=first[1].freq,
+        calendar=first[1].calendar,
+        filled=join_panel({k: p.filled for k, p in parts.items()}, names=names),
+    )
+
+
 def read_csv(
     path: str | os.PathLike,
     target: str | None = None,
@@ -233,6 +296,7 @@ def read_csv(
     missing: str = "interpolate",
     covariates: bool = True,
     calendar: str = "infer",
+    id_col: str | None = None,
 ) -> LoadedData:
     """Read a CSV of timestamps and numbers into a validated, regular frame.
 
@@ -258,12 +322,18 @@ def read_csv(
         weekdays are an exchange's holidays on that exchange's sessions (a holiday is
         then not a gap); ``'XNYS'`` (or another exchange) says which; ``'none'`` keeps
         plain business days. A session absent from the file is still a gap.
+    id_col : str, optional
+        Column of series ids of a long CSV (one row per series and date). Each series
+        is validated as a single series is (errors name the series as well as the
+        file, line and column) and all must share one frequency; ``frame`` and ``y``
+        are then on a (series id, timestamp) ``MultiIndex``, series in order of first
+        appearance.
 
     Returns
     -------
     LoadedData
         ``frame`` (target first), ``target``, ``date_col``, ``freq``, ``source``,
-        ``calendar`` and ``filled``.
+        ``calendar``, ``filled`` and ``id_col``.
 
     Raises
     ------
@@ -283,6 +353,10 @@ def read_csv(
     name = str(path)
     raw = _read_strings(path)
     lines = np.arange(2, len(raw) + 2)  # line 1 is the header
+    ids = None
+    if id_col is not None:
+        ids = _series_ids(raw, id_col, name, lines)
+        raw = raw.drop(columns=[id_col])
     date_column = _choose_date_column(raw, date_col, name)
     index = _parse_dates(raw[date_column], date_column, name, lines)
     numeric = _numeric_columns(raw, skip=date_column)
@@ -294,15 +368,11 @@ def read_csv(
     for column in keep[1:]:
         _check_numbers(raw[column], numeric[column], column, name, lines)
     frame = pd.DataFrame({c: numeric[c] for c in keep}, index=index)
-    prepared = prepare(
-        frame,
-        target=target,
-        freq=freq,
-        calendar=calendar,
-        missing=missing,
-        source=name,
-        lines=lines,
-    )
+    options = dict(target=target, freq=freq, calendar=calendar, missing=missing, source=name)
+    if ids is None:
+        prepared = prepare(frame, lines=lines, **options)
+    else:
+        prepared = _prepare_panel(frame, ids, id_col, lines, **options)
     return LoadedData(
         frame=prepared.frame,
         target=target,
@@ -311,6 +381,7 @@ def read_csv(
         source=name,
         calendar=prepared.calendar,
         filled=prepared.filled,
+        id_col=id_col,
     )
 
 
