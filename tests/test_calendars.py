@@ -151,3 +151,20 @@ def test_an_explicit_calendar_rejects_a_row_on_a_closure(msft):
         NaiveForecaster(calendar="XNYS").fit(y)
     with pytest.raises(InputError, match="not an exchange calendar"):
         NaiveForecaster(calendar="XNYZ").fit(msft)
+
+
+def test_a_long_csv_of_tickers_is_one_panel_on_nyse_sessions(tmp_path):
+    msft = _raw("msft")["close"]["1998-10-01":"1998-11-30"]  # lacks the session 1998-10-29
+    ibm = _raw("ibm")["close"]["2012-10-01":"2012-11-30"]  # Sandy: 10-29, 10-30 closed
+    long = pd.concat({"msft": msft, "ibm": ibm}, names=["ticker", "date"]).reset_index()
+    path = tmp_path / "long.csv"
+    long.to_csv(path, index=False)
+    with pytest.warns(DataWarning, match="series 'msft'.*filled 1 missing value"):
+        data = read_csv(path, target="close", id_col="ticker")
+    assert data.calendar == "XNYS"
+    filled = data.filled["close"]
+    assert filled[filled].index.tolist() == [("msft", pd.Timestamp("1998-10-29"))]
+    model = NaiveForecaster(horizon=2).fit(data.y)
+    dates = model.predict().loc["ibm"].index
+    assert _days(dates) == ["2012-12-03", "2012-12-04"]
+    assert "2012-10-29" not in data.y.loc["ibm"].index
