@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 import sys
 from pathlib import Path
@@ -156,9 +157,10 @@ def backtest(
     )
     click.echo(result.metrics.to_string(float_format=table_number))
     if len(names) > 1 and folds >= 3:
-        click.echo("")
-        for verdict in result.compare(baseline)["verdict"]:
-            click.echo(verdict)
+        comparison = result.compare(baseline)
+        click.echo(f"\n{comparison.attrs['test']}:")
+        for verdict, p_value in zip(comparison["verdict"], comparison["p_value"], strict=True):
+            click.echo(verdict if math.isnan(p_value) else f"{verdict} (p = {p_value:.3f})")
     if output:
         result.to_csv(output)
     if report:
@@ -170,7 +172,7 @@ def backtest(
             title=f"Backtest of {Path(loaded.source).name} ({loaded.target})",
             history=loaded.y.mask(loaded.filled[loaded.target]),  # no invented actuals
             models=result.final_models,
-            data_summary={"file": loaded.source, "frequency": frequency_text(loaded)},
+            data_summary={"file": Path(loaded.source).name, "frequency": frequency_text(loaded)},
             command=shlex.join(["tsrnn", *sys.argv[1:]]),
             baseline=baseline,
         )
