@@ -17,6 +17,7 @@ from tsrnn.cli.options import (
     load_data,
     model_options,
     model_params,
+    refuse_overwrite,
 )
 from tsrnn.cli.output import table_number
 from tsrnn.exceptions import InputError
@@ -128,6 +129,7 @@ def backtest(
             f"--report {report!r} must end in .html, .htm or .md "
             f"(got {Path(report).suffix or 'no suffix'!r})."
         )
+    refuse_overwrite(data, output=output, report=report)
     if report:
         from tsrnn.plotting import require_matplotlib
 

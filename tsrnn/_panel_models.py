@@ -76,7 +76,9 @@ def fit_panel(model, y: object, X: object = None):
     if getattr(model, "_global_model", False):
         if X is not None:
             raise InputError(f"{type(model).__name__} does not take X on a panel.")
-        _clear_fitted(model)
+        # warm_start on the same series keeps the network and the per-series scalers
+        if not (getattr(model, "warm_start", False) and model.__dict__.get("series_ids_") == ids):
+            _clear_fitted(model)
         _set_panel_attrs(model, y, ids, [f.index[-1] for f in frames], target, freq)
         model.covariate_names_ = list(frames[0].columns[1:])
         ys = [f.iloc[:, 0].to_numpy(dtype=float) for f in frames]
