@@ -13,6 +13,7 @@ from tsrnn.cli.models import MODELS, build_model
 from tsrnn.cli.options import (
     coverage_option,
     data_options,
+    frequency_text,
     id_col_option,
     load_data,
     model_options,
@@ -139,6 +140,10 @@ def backtest(
     if series_ids is not None and not opts.get("id_col"):
         raise click.UsageError("--series picks series of a long CSV; give --id-col as well.")
     refuse_overwrite(data, output=output, report=report)
+    if report:
+        from tsrnn.plotting import require_matplotlib
+
+        require_matplotlib("--report")
     covariates = bool(opts.get("covariates"))
     loaded = load_data(data, opts, covariates)
     y, history = (loaded.frame if covariates else loaded.y), loaded.y
@@ -146,7 +151,8 @@ def backtest(
         y = pick_series(y, series_ids, loaded.source, opts["id_col"])
         history = pick_series(history, series_ids, loaded.source, opts["id_col"])
     progress = not opts.get("quiet") and sys.stderr.isatty()
-    opts = {**opts, "target": loaded.target, "quiet": True}  # one bar over folds, none per fit
+    calendar = loaded.calendar or "none"
+    opts = {**opts, "target": loaded.target, "quiet": True, "calendar": calendar}  # one bar
     if window == "expanding":
         splitter = tsrnn.ExpandingWindowSplitter(horizon=opts["horizon"], n_folds=folds, step=step)
     else:
@@ -163,6 +169,7 @@ def backtest(
         n_jobs=n_jobs,
         coverage=coverage,
         verbose=progress,
+        filled=loaded.filled,
     )
     click.echo(result.metrics.to_string(float_format=table_number))
     if getattr(result, "is_panel", False):
@@ -181,11 +188,13 @@ def backtest(
             result,
             report,
             title=f"Backtest of {Path(loaded.source).name} ({loaded.target})",
-            history=history,
+            history=history.mask(
+                loaded.filled[loaded.target].reindex(history.index, fill_value=False)
+            ),  # no invented actuals
             models=result.final_models,
             data_summary={
                 "file": Path(loaded.source).name,
-                "frequency": loaded.freq,
+                "frequency": frequency_text(loaded),
                 **({"series id column": opts["id_col"]} if opts.get("id_col") else {}),
             },
             command=shlex.join(["tsrnn", *sys.argv[1:]]),

@@ -51,6 +51,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):  #
 class _Group(click.Group):
     """A click group that turns library errors into short messages and exit codes."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # --debug is accepted after the subcommand too (tsrnn backtest ... --debug).
+        stop = args.index("--") if "--" in args else len(args)
+        if "--debug" in args[1:stop]:
+            args = ["--debug", *[a for a in args[:stop] if a != "--debug"], *args[stop:]]
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context):
         debug = "--debug" in sys.argv[1:] or bool(ctx.params.get("debug"))
         with warnings.catch_warnings():
@@ -75,7 +82,9 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tsrnn")
-@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option(
+    "--debug", is_flag=True, help="Show full tracebacks on errors (also after the command)."
+)
 def main(debug: bool) -> None:
     """tsrnn: LSTM/GRU/RNN forecasts you can trust, checked against classical baselines."""
 
@@ -110,6 +119,10 @@ def forecast(
     refuse_overwrite(data, output=output, plot=plot)
     if plot:
         check_plot_path(plot)
+    if plot:
+        from tsrnn.plotting import require_matplotlib
+
+        require_matplotlib("--plot")
     estimator, loaded = fit_model(data, model, opts)
     table = forecast_table(estimator.predict(), estimator.predict_interval(coverage=coverage))
     if plot:

@@ -42,6 +42,18 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
+calendar_option = click.option(
+    "--calendar",
+    default="infer",
+    show_default=True,
+    help=(
+        "Exchange calendar of daily stock data: infer (weekday data whose absent days are "
+        "an exchange's holidays), an exchange such as XNYS or XLON, or none (plain "
+        "business days)."
+    ),
+)
+
+
 def data_options(func):
     """Options that say how to read a CSV."""
     for option in reversed(
@@ -63,6 +75,7 @@ def data_options(func):
                 show_default=True,
                 help="What to do with blank cells and gaps in the dates.",
             ),
+            calendar_option,
         ]
     ):
         func = option(func)
@@ -145,6 +158,7 @@ def model_params(model: str, opts: dict) -> dict:
     params["order"] = parse_int_tuple(opts.get("order"), "order", 3)
     params["seasonal_order"] = parse_int_tuple(opts.get("seasonal_order"), "seasonal-order", 4)
     params["target"] = opts.get("target")
+    params["calendar"] = opts.get("calendar")
     if model in NEURAL:
         params["verbose"] = not opts.get("quiet") and sys.stderr.isatty()
     return params
@@ -161,6 +175,7 @@ def load_data(data_path: Path, opts: dict, covariates: bool):
         freq=opts.get("freq"),
         missing=opts.get("missing", "interpolate"),
         covariates=covariates,
+        calendar=opts.get("calendar") or "infer",
         date_format=opts.get("date_format"),
         id_col=opts.get("id_col"),
     )
@@ -170,7 +185,7 @@ def fit_model(data_path: Path, model: str, opts: dict):
     from tsrnn.limits import check_horizon_bound
 
     data = load_data(data_path, opts, covariates=bool(opts.get("covariates")) and model in NEURAL)
-    opts = {**opts, "target": data.target}
+    opts = {**opts, "target": data.target, "calendar": data.calendar or "none"}
     check_horizon_bound(opts["horizon"], len(data.frame), data.source)
     estimator = build_model(model, model_params(model, opts))
     y = data.frame if data.frame.shape[1] > 1 else data.y
@@ -183,6 +198,11 @@ def fit_model(data_path: Path, model: str, opts: dict):
     except DataError as exc:  # e.g. too short for the model: say which file and column
         raise type(exc)(f"{data.source}, column '{data.target}': {exc}") from exc
     return estimator, data
+
+
+def frequency_text(data) -> str:
+    """The frequency of loaded data, with its exchange calendar (``B (XNYS sessions)``)."""
+    return f"{data.freq} ({data.calendar} sessions)" if data.calendar else str(data.freq)
 
 
 def emit(table, fmt: str, output: str | None) -> None:

@@ -33,6 +33,7 @@ def update_from_file(
         covariates=bool(getattr(estimator, "covariate_names_", None)),
         id_col=id_col,
         date_format=date_format,
+        calendar=getattr(estimator, "calendar_", None) or "none",
     )
     if panel or id_col is not None:  # per-series checks are the panel layer's
         estimator.update(loaded.frame)

@@ -2,9 +2,10 @@
 
 Seven small CSV files ship inside the package (see ``README.md`` beside this file for
 their provenance and licenses). :func:`load_dataset` returns one of them on a regular
-calendar: stocks on business days (``"B"``, so market holidays become rows), daily
-weather on ``"D"`` and hourly weather on ``"h"``. This module needs pandas and numpy
-only; it never imports torch.
+calendar: stocks on the trading sessions of the New York Stock Exchange (``XNYS``:
+weekends, market holidays and closures such as Hurricane Sandy's 2012-10-29/30 are not
+rows), daily weather on ``"D"`` and hourly weather on ``"h"``. This module needs pandas
+and numpy (and ``exchange_calendars`` for the stocks); it never imports torch.
 
 Examples
 --------
@@ -52,9 +53,9 @@ class DatasetInfo:
     filename : str
         CSV file inside the package.
     kind : {"stock", "weather"}
-        Stocks are forward-filled on closed-market days; weather is interpolated.
+        Stocks are forward-filled on a session without data; weather is interpolated.
     freq : str
-        pandas frequency of the loaded index: ``"B"``, ``"D"`` or ``"h"``.
+        pandas frequency of the data: ``"B"`` (on ``calendar``'s sessions), ``"D"`` or ``"h"``.
     target : str
         Column returned by default.
     season_length : int
@@ -63,6 +64,8 @@ class DatasetInfo:
         Unit of every value column.
     source, license, description : str
         Provenance, in short; ``README.md`` has the full notes.
+    calendar : str or None
+        Exchange whose trading sessions the rows are on (``"XNYS"`` for the stocks).
     """
 
     name: str
@@ -75,6 +78,7 @@ class DatasetInfo:
     source: str
     license: str
     description: str
+    calendar: str | None = None
 
     @property
     def stem(self) -> str:
@@ -95,6 +99,7 @@ def _wiki_stock(ticker: str, company: str, note: str) -> DatasetInfo:
         source="bokeh_sampledata 2026.1, _data/stocks.csv.gz (Quandl WIKI)",
         license="Public domain (Quandl WIKI); package BSD-3-Clause",
         description=f"{company} daily prices; open/high/low/close unadjusted{note}.",
+        calendar="XNYS",
     )
 
 
@@ -113,6 +118,7 @@ _REGISTRY: tuple[DatasetInfo, ...] = (
         source="pmdarima 2.1.1, datasets/data/msft.tar.gz (Kaggle 'Huge Stock Market Dataset')",
         license="pmdarima MIT; underlying Kaggle data terms not verified (flag)",
         description="Microsoft (MSFT) daily prices, adjusted as distributed.",
+        calendar="XNYS",
     ),
     DatasetInfo(
         name="seattle",
@@ -248,8 +254,18 @@ def list_datasets() -> pd.DataFrame:
     return _summary().copy()
 
 
+def _regular(frame: pd.DataFrame, info: DatasetInfo) -> pd.DataFrame:
+    """The rows on the dataset's calendar: exchange sessions, or every ``freq`` step."""
+    if info.calendar is None:
+        return frame.asfreq(info.freq)
+    from tsrnn.calendars import session_grid
+
+    grid = session_grid(frame.index[0], frame.index[-1], info.calendar)
+    return frame.reindex(pd.DatetimeIndex(grid, name=frame.index.name))
+
+
 def _fill(obj: pd.Series | pd.DataFrame, kind: str) -> pd.Series | pd.DataFrame:
-    if kind == "stock":  # a closed-market day keeps the last price and trades nothing
+    if kind == "stock":  # a session without data keeps the last price and trades nothing
         if isinstance(obj, pd.DataFrame) and "volume" in obj:
             obj = obj.assign(volume=obj["volume"].fillna(0).astype("int64"))
         elif obj.name == "volume":
@@ -263,11 +279,12 @@ def load_dataset(
 ) -> pd.Series | pd.DataFrame:
     """Load a bundled dataset on a regular calendar.
 
-    The index is a ``DatetimeIndex`` named ``"date"`` whose ``freq`` is set: ``"B"`` for
-    stocks (market holidays become rows), ``"D"`` for daily and ``"h"`` for hourly
-    weather. Rows inserted on that calendar and the source's own missing cells are NaN;
-    with ``fill=True`` they are filled: stock prices are forward-filled and volume is 0
-    on a closed-market day; weather is interpolated in time (also at both ends).
+    The index is a ``DatetimeIndex`` named ``"date"``: for stocks, the trading sessions
+    of the NYSE (``XNYS``; market holidays and closures are not rows, so forecasts skip
+    them); ``freq`` ``"D"`` for daily and ``"h"`` for hourly weather. Rows inserted on
+    that calendar (a session or timestamp the file lacks) and the source's own missing
+    cells are NaN; with ``fill=True`` they are filled: stock prices are forward-filled
+    and volume is 0; weather is interpolated in time (also at both ends).
 
     Parameters
     ----------
@@ -298,8 +315,8 @@ def load_dataset(
     --------
     >>> from tsrnn.datasets import load_dataset
     >>> y = load_dataset("aapl")
-    >>> y.index.freqstr, y.name
-    ('B', 'adj_close')
+    >>> y.name, str(y.index[y.index > "2012-10-26"][0].date())  # Hurricane Sandy closure
+    ('adj_close', '2012-10-31')
     >>> int(load_dataset("clemson", as_frame=True, fill=False).isna().sum().sum())
     202
     """
@@ -310,7 +327,7 @@ def load_dataset(
             f"dataset {info.name!r} has no column {column!r}; "
             f"expected one of: {', '.join(info.units)}"
         )
-    frame = _read(info).asfreq(info.freq)
+    frame = _regular(_read(info), info)
     obj = frame if as_frame else frame[column]
     n_missing = int(obj.isna().to_numpy().sum())
     if fill and n_missing:

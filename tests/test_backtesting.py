@@ -36,6 +36,7 @@ from tsrnn.backtest_result import DEFAULT_METRICS
 from tsrnn.base import BaseForecaster
 
 COLUMNS = ["model", "fold", "cutoff", "date", "step", "actual", "forecast", "lower", "upper"]
+COLUMNS += ["filled"]
 SEATTLE = Path(__file__).resolve().parents[1] / "datasets" / "weather_seattle_daily.csv"
 Z90 = norm.ppf(0.95)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -144,3 +145,22 @@ def test_bad_input_types_and_values_are_rejected_clearly(make, y):
         make().fit(bad)
     with pytest.raises(ValueError, match="coverage"):
         make().fit(y).predict_interval(coverage=1.5)
+
+
+@pytest.mark.parametrize("make", MAKERS, ids=IDS)
+def test_X_a_model_does_not_use_is_refused(make):
+    from tsrnn.datasets import load_dataset
+    from tsrnn.exceptions import InputError
+
+    ibm = load_dataset("ibm", as_frame=True).iloc[-120:]
+    y, X = ibm["adj_close"], ibm[["volume"]].astype(float)
+    model = make()
+    if getattr(type(model), "_uses_X", False):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ARIMA(1,0,0) on prices may not converge
+            assert model.fit(y, X) is model  # a model that uses X takes it
+        assert model.predict(X=X.iloc[-3:].set_axis(model._future_index(3))).notna().all()
+    else:
+        with pytest.raises(InputError, match=f"{type(model).__name__} does not use X"):
+            model.fit(y, X)
+        assert not hasattr(model, "cutoff_")  # refused before any work

@@ -35,6 +35,18 @@ CSV_ROWS = {
 }
 
 
+STOCKS = ["aapl", "ibm", "goog", "msft"]
+
+
+def _grid(name: str, raw: pd.DataFrame) -> pd.DatetimeIndex:
+    """The loaded calendar: NYSE sessions for stocks, ``freq`` steps for weather."""
+    if name in STOCKS:
+        from tsrnn.calendars import session_grid
+
+        return session_grid(raw.index[0], raw.index[-1], "XNYS")
+    return pd.date_range(raw.index[0], raw.index[-1], freq=FREQ[name])
+
+
 def _raw(name: str) -> pd.DataFrame:
     return pd.read_csv(ds.dataset_path(name), parse_dates=["date"], index_col="date")
 
@@ -79,7 +91,9 @@ def test_load_returns_series_on_regular_calendar(name):
     assert isinstance(y.index, pd.DatetimeIndex)
     assert y.index.name == "date"
     assert y.index.is_monotonic_increasing and y.index.is_unique
-    assert y.index.freqstr == FREQ[name]
+    assert y.index.equals(_grid(name, _raw(name)))
+    if name not in STOCKS:  # stocks: exchange sessions, no pandas frequency alias
+        assert y.index.freqstr == FREQ[name]
     assert y.attrs["dataset"] == name
 
 
@@ -87,16 +101,21 @@ def test_load_returns_series_on_regular_calendar(name):
 def test_length_is_raw_rows_plus_inserted_gaps(name):
     raw = _raw(name)
     y = ds.load_dataset(name)
-    calendar = pd.date_range(raw.index[0], raw.index[-1], freq=FREQ[name])
+    calendar = _grid(name, raw)
     assert len(y) == len(calendar)
     assert raw.index.isin(y.index).all()
     assert len(y) == CSV_ROWS[name] + len(calendar.difference(raw.index))
 
 
-@pytest.mark.parametrize("name", ["aapl", "ibm", "goog", "msft"])
-def test_stock_length_is_business_days(name):
+@pytest.mark.parametrize("name", STOCKS)
+def test_stock_rows_are_nyse_sessions(name):
     raw = _raw(name)
-    assert len(ds.load_dataset(name)) == len(pd.bdate_range(raw.index[0], raw.index[-1]))
+    y = ds.load_dataset(name)
+    # Every row of the files is an NYSE session; only msft lacks two sessions.
+    assert len(y) == CSV_ROWS[name] + (2 if name == "msft" else 0)
+    assert len(y) < len(pd.bdate_range(raw.index[0], raw.index[-1]))
+    closed = [d for d in ["2001-09-11", "2004-06-11", "2012-10-29", "2012-12-25"] if d in y]
+    assert closed == [] and "2012-10-31" in y.index and "2012-10-26" in y.index
 
 
 @pytest.mark.parametrize("as_frame", [False, True])
@@ -129,12 +148,12 @@ def test_fill_does_not_change_observed_values(name):
     )
 
 
-def test_stock_closed_day_keeps_last_price_and_zero_volume():
-    df = ds.load_dataset("aapl", as_frame=True)
-    closed = pd.Timestamp("2001-09-11")
-    before = pd.Timestamp("2001-09-10")
-    assert closed not in _raw("aapl").index
-    prices = ["open", "high", "low", "close", "adj_close"]
+def test_stock_session_without_data_keeps_last_price_and_zero_volume():
+    df = ds.load_dataset("msft", as_frame=True)
+    closed = pd.Timestamp("1998-10-29")  # an NYSE session the file lacks
+    before = pd.Timestamp("1998-10-28")
+    assert closed not in _raw("msft").index
+    prices = ["open", "high", "low", "close"]
     assert df.loc[closed, prices].tolist() == df.loc[before, prices].tolist()
     assert df.loc[closed, "volume"] == 0
     assert df["volume"].dtype == np.int64

@@ -48,6 +48,7 @@ class NeuralParams:
         verbose: bool = False,
         target: str | None = None,
         freq: str | None = None,
+        calendar: str = "infer",
         interval: str = "conformal",
     ):
         self.lookback = lookback
@@ -73,6 +74,7 @@ class NeuralParams:
         self.verbose = verbose
         self.target = target
         self.freq = freq
+        self.calendar = calendar
         self.interval = interval
 
     # ------------------------------------------------------------- checks
@@ -208,6 +210,9 @@ PARAMS_DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}``
     target, freq : str, optional
         Column to forecast in a DataFrame ``y`` (the other numeric columns become past
         covariates), and the frequency (inferred by default).
+    calendar : str, default='infer'
+        Exchange calendar of business-daily data: ``'infer'``, an exchange such as
+        ``'XNYS'``, or ``'none'``. See :mod:`tsrnn.calendars`.
     interval : {{'conformal', 'model'}}, default='conformal'
         'conformal': adaptive conformal intervals from the validation windows' errors
         (the last 1,000), scaled by the recent volatility and, in ``update``, scored on

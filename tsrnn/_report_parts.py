@@ -128,7 +128,7 @@ def headline(result, baseline: str | None) -> Headline:
 
 
 def _coverage_sentence(result) -> str:
-    forecasts = result.forecasts
+    forecasts = result.forecasts[result.forecasts["actual"].notna()]  # filled: no actual
     inside = (forecasts["actual"] >= forecasts["lower"]) & (
         forecasts["actual"] <= forecasts["upper"]
     )
@@ -230,6 +230,8 @@ def data_summary_table(history: pd.Series | None, extra: Mapping | None) -> Tabl
     if history is not None:
         index = history.index
         freq = getattr(index, "freqstr", None) or pd.infer_freq(index) or "irregular"
+        if isinstance(index.freq, pd.offsets.CustomBusinessDay):
+            freq = "B (exchange sessions)"  # a trading calendar, not "C"
         rows.update(
             {
                 "target": str(history.name),

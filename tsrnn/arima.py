@@ -90,6 +90,10 @@ class ARIMAForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    calendar : str, default='infer'
+        Exchange calendar of business-daily data: ``'infer'`` (data whose absent
+        weekdays are an exchange's holidays goes on its trading sessions), an exchange
+        such as ``'XNYS'``, or ``'none'`` (plain business days). See :mod:`tsrnn.calendars`.
     interval : {'conformal', 'model'}, default='conformal'
         'conformal': adaptive conformal intervals from the out-of-sample errors at the
         last origins of the training data (forecasts from each origin's filtered state,
@@ -175,6 +179,8 @@ class ARIMAForecaster(BaseForecaster):
     (3,)
     """
 
+    _uses_X = True
+
     def __init__(
         self,
         order: str | tuple[int, int, int] = "auto",
@@ -195,6 +201,7 @@ class ARIMAForecaster(BaseForecaster):
         horizon: int = 7,
         target: str | None = None,
         freq: str | None = None,
+        calendar: str = "infer",
         interval: str = "conformal",
         n_jobs: int | None = None,
     ):
@@ -216,6 +223,7 @@ class ARIMAForecaster(BaseForecaster):
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.calendar = calendar
         self.interval = interval
         self.n_jobs = n_jobs
 
@@ -254,7 +262,7 @@ class ARIMAForecaster(BaseForecaster):
         self
         """
         check_is_fitted(self, "results_")
-        index = pd.date_range(end=self.cutoff_, periods=len(self._endog), freq=self.freq_)
+        index = self._past_index(len(self._endog))
         y = pd.Series(self._endog * self.scale_, index=index, name=self.target_name_)
         X = None
         if self._exog is not None:
@@ -272,7 +280,7 @@ class ARIMAForecaster(BaseForecaster):
     def _fit(self, y: np.ndarray, covariates: np.ndarray | None) -> None:
         conformal.check_interval(self.interval)
         spec = check_params(self)
-        index = pd.date_range(end=self.cutoff_, periods=self.n_obs_, freq=self.freq_)
+        index = self._past_index(self.n_obs_)
         exog = None
         self.exog_names_ = None
         if getattr(self, "_X_input", None) is not None:

@@ -115,7 +115,9 @@ class BacktestResult:
     ----------
     forecasts : pd.DataFrame
         One row per model, fold and step: ``model, fold, cutoff, date, step, actual,
-        forecast, lower, upper``.
+        forecast, lower, upper, filled``. Where ``filled`` is True the data had no value
+        there (tsrnn interpolated or carried one forward), so ``actual`` is NaN and the
+        row is left out of metrics, tests and plots of actuals.
     timings : pd.DataFrame
         Seconds per model and fold, with the action taken (``fit``, ``warm``, ``update``).
     coverage : float
@@ -149,6 +151,14 @@ class BacktestResult:
         self._scales = scales
 
     @property
+    def n_filled(self) -> int:
+        """Number of (fold, date) actuals left out because tsrnn filled them."""
+        if "filled" not in self.forecasts:
+            return 0
+        rows = self.forecasts[self.forecasts["filled"].astype(bool)]
+        return int(len(rows.drop_duplicates(["fold", "date"])))
+
+    @property
     def models(self) -> list[str]:
         """Model names in the order they were given."""
         return list(dict.fromkeys(self.forecasts["model"]))
@@ -165,7 +175,8 @@ class BacktestResult:
         fold's training data over the last ``mase_window`` naive errors before the
         fold's origin (:func:`tsrnn.metrics.mase_window`), then averages; the others use :mod:`tsrnn.metrics`. A
         metric is NaN for a group whose values are not all finite (a model that
-        returned NaN), rather than failing the whole table.
+        returned NaN), rather than failing the whole table. Rows whose actual value
+        tsrnn filled (``filled`` True, ``actual`` NaN) are left out.
 
         Parameters
         ----------
@@ -189,6 +200,9 @@ class BacktestResult:
         return pd.DataFrame(records, columns=[*keys, *self.metric_names]).set_index(keys)
 
     def _group_metrics(self, group: pd.DataFrame) -> dict[str, float]:
+        group = group[group["actual"].notna()]  # a value tsrnn filled is no actual
+        if group.empty:
+            return dict.fromkeys(self.metric_names, float("nan"))
         columns = ("actual", "forecast", "lower", "upper", "scale")
         data = _Group(*(group[c].to_numpy(dtype=float) for c in columns), self.coverage)
         return {name: _metric_or_nan(name, data) for name in self.metric_names}

@@ -51,7 +51,7 @@ from tsrnn.backtest_result import BacktestResult, check_metric_names
 from tsrnn.exceptions import InputError, TsrnnError, quote
 from tsrnn.limits import effective_jobs
 from tsrnn.splitters import ExpandingWindowSplitter
-from tsrnn.validation import prepare_frame
+from tsrnn.validation import prepare
 
 __all__ = ["backtest", "BacktestResult", "WARM_START_FRACTION"]
 
@@ -63,6 +63,7 @@ __all__ = ["backtest", "BacktestResult", "WARM_START_FRACTION"]
 WARM_START_FRACTION = 0.02
 
 _COLUMNS = ["model", "fold", "cutoff", "date", "step", "actual", "forecast", "lower", "upper"]
+_COLUMNS += ["filled"]
 
 
 def _name_models(forecasters: object) -> dict[str, object]:
@@ -162,7 +163,7 @@ def _refit(task: _Task, current: object | None, train: pd.Series | pd.DataFrame)
 
 
 def _run_task(
-    task: _Task, y: pd.Series | pd.DataFrame, coverage: float
+    task: _Task, y: pd.Series | pd.DataFrame, coverage: float, filled: pd.DataFrame
 ) -> tuple[list[pd.DataFrame], list[dict], object]:
     """Run one chain of folds: refit or update, then forecast each fold's test window.
 
@@ -185,16 +186,20 @@ def _run_task(
             raise type(exc)(f"{task.name}, fold {fold} (cutoff {cutoff}): {exc}") from exc
         seconds = time.perf_counter() - start
         timings.append({"model": task.name, "fold": fold, "action": how, "seconds": seconds})
+        actual = _target(y, current).iloc[test_idx].to_numpy(dtype=float)
+        column = filled.iloc[:, 0] if isinstance(y, pd.Series) else filled[current.target_name_]
+        made_up = column.iloc[test_idx].to_numpy(dtype=bool)
         table = {
             "model": task.name,
             "fold": fold,
             "cutoff": cutoff,
             "date": point.index,
             "step": np.arange(ahead - len(test_idx) + 1, ahead + 1),
-            "actual": _target(y, current).iloc[test_idx].to_numpy(dtype=float),
+            "actual": np.where(made_up, np.nan, actual),  # a filled value is no actual
             "forecast": point.to_numpy(dtype=float),
             "lower": interval["lower"].to_numpy(dtype=float),
             "upper": interval["upper"].to_numpy(dtype=float),
+            "filled": made_up,
         }
         tables.append(pd.DataFrame(table, columns=_COLUMNS))
         prev_end = train_idx[-1]
@@ -203,6 +208,54 @@ def _run_task(
 
 def _target(y: pd.Series | pd.DataFrame, model) -> pd.Series:
     return y if isinstance(y, pd.Series) else y[model.target_name_]
+
+
+def _filled_mask(
+    y: pd.Series | pd.DataFrame, own: pd.DataFrame, given: pd.Series | pd.DataFrame | None
+) -> pd.DataFrame:
+    """Where a value of ``y`` was filled: by this backtest's validation or before (``given``)."""
+    if given is None:
+        return own
+    if not isinstance(given, pd.Series | pd.DataFrame):
+        raise InputError(
+            f"filled must be a boolean Series or DataFrame; got {type(given).__name__}."
+        )
+    if isinstance(given, pd.Series):
+        name = given.name if given.name in own.columns else None
+        given = pd.DataFrame({c: given for c in own.columns} if name is None else {name: given})
+    given = given.reindex(index=own.index, columns=own.columns).fillna(False).astype(bool)
+    return own | given
+
+
+def _with_calendar(models: dict[str, object], calendar: str | None) -> dict[str, object]:
+    """Models that infer their calendar use the one of the whole series.
+
+    A fold's training data may span no holiday (nothing to infer from), and every fold
+    must date its forecasts on the series' own time axis.
+    """
+    value = calendar or "none"
+    out = {}
+    for name, model in models.items():
+        params = model.get_params(deep=False)
+        if params.get("calendar", None) == "infer":
+            model = clone(model).set_params(calendar=value)
+        out[name] = model
+    return out
+
+
+def _given_calendar(models: dict[str, object]) -> str:
+    """The calendar the models were given (the same for all), or 'infer' when none was."""
+    given = set()
+    for model in models.values():
+        value = str(model.get_params(deep=False).get("calendar", "infer"))
+        if value.lower() != "infer":
+            given.add(value.lower() if value.lower() == "none" else value.upper())
+    if len(given) > 1:
+        raise InputError(
+            f"the models were given different calendars ({', '.join(sorted(given))}); "
+            "give them the same one."
+        )
+    return given.pop() if given else "infer"
 
 
 def backtest(
@@ -217,6 +270,7 @@ def backtest(
     coverage: float = 0.9,
     season_length: int | None = None,
     verbose: bool = False,
+    filled: pd.Series | pd.DataFrame | None = None,
 ) -> BacktestResult:
     """Evaluate forecasters on rolling-origin folds of one series.
 
@@ -258,12 +312,18 @@ def backtest(
         7 for the seasonal-naive scale of daily data).
     verbose : bool, default=False
         Show a progress bar over folds x models on stderr.
+    filled : pd.Series or pd.DataFrame of bool, optional
+        True where a value of ``y`` was filled before (e.g. ``read_csv(...).filled``).
+        A filled value (given here, or filled by this backtest's own validation of
+        missing values and gaps) is never scored: its ``actual`` is NaN, its ``filled``
+        is True, and metrics and tests leave it out. Exchange holidays are not gaps on
+        session data (see :mod:`tsrnn.calendars`), so they are never filled.
 
     Returns
     -------
     BacktestResult
         ``.forecasts`` (model, fold, cutoff, date, step, actual, forecast, lower,
-        upper; ``cutoff`` is the last training timestamp, ``step`` counts steps after
+        upper, filled; ``cutoff`` is the last training timestamp, ``step`` counts steps after
         it: 1 to horizon, or gap + 1 to gap + horizon with a splitter ``gap``), ``.metrics``, ``.metrics_by(...)``, ``.compare(baseline)``,
         ``.timings`` (model, fold, action in ``fit|warm|update``, seconds), ``.to_html``.
 
@@ -290,13 +350,15 @@ def backtest(
 
         return panel_backtest(
             forecasters, y, splitter, metrics, refit, warm_start, warm_start_epochs, n_jobs,
-            coverage, season_length, verbose,
+            coverage, season_length, verbose, filled,
         )  # fmt: skip
     _check_refit(refit)
     _check_n_jobs(n_jobs)
     check_metric_names(metrics)
-    y = _prepare(y)
     models = _name_models(forecasters)
+    y, own_filled, calendar = _prepare(y, _given_calendar(models))
+    mask = _filled_mask(y, own_filled, filled)
+    models = _with_calendar(models, calendar)
     folds = _folds(splitter if splitter is not None else ExpandingWindowSplitter(), y)
     tasks = []
     for name, model in models.items():
@@ -310,7 +372,7 @@ def backtest(
     tasks.sort(key=lambda task: not _supports_warm_start(task.model))
     # Never more workers than tasks or cores: extra processes only cost memory and start-up.
     outputs = Parallel(n_jobs=effective_jobs(n_jobs, len(tasks)), return_as="generator")(
-        delayed(_run_task)(task, y, coverage) for task in tasks
+        delayed(_run_task)(task, y, coverage, mask) for task in tasks
     )
     tables, timings, final_models = [], [], {}
     last_fold = folds[-1][0]
@@ -326,9 +388,11 @@ def backtest(
     forecasts = pd.concat(tables, ignore_index=True)
     forecasts = forecasts.sort_values(["model", "fold", "step"], key=_model_order(models))
     m = season_length or 1
+    # Filled values are NaN here, so the MASE scale (a nanmean) does not use them either.
+    observed = y.where(~mask.iloc[:, 0]) if isinstance(y, pd.Series) else y.where(~mask)
     return BacktestResult(
         forecasts=forecasts.reset_index(drop=True),
-        scales=_mase_scales(y, models, folds, m),
+        scales=_mase_scales(observed, models, folds, m),
         timings=pd.DataFrame(timings).sort_values(["model", "fold"], key=_model_order(models)),
         metric_names=metrics,
         coverage=coverage,
@@ -353,19 +417,21 @@ def _folds(splitter: object, y: pd.Series | pd.DataFrame) -> list:
     return folds
 
 
-def _prepare(y: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
-    """Validate once (order, duplicates, frequency, gaps) so every fold slices a regular series."""
+def _prepare(y: pd.Series | pd.DataFrame, calendar: str):
+    """Validate once (order, duplicates, frequency, calendar, gaps) so every fold slices a
+    regular series; also return where values were filled, and the calendar."""
     if isinstance(y, pd.Series):
         name = y.name if y.name is not None else "y"
-        frame, _ = prepare_frame(y.to_frame(name).astype(float), target=name, source="y")
-        return frame[name]
+        done = prepare(y.to_frame(name).astype(float), target=name, calendar=calendar)
+        return done.frame[name], done.filled, done.calendar
     if not isinstance(y, pd.DataFrame):
         raise InputError(f"y must be a pandas Series or DataFrame; got {type(y).__name__}.")
     numeric = y.select_dtypes("number").astype(float)
     if numeric.shape[1] == 0:
         raise InputError(f"y has no numeric column; columns are {', '.join(map(str, y.columns))}.")
-    frame, _ = prepare_frame(numeric, target=numeric.columns[0], source="y")
-    return frame[numeric.columns]
+    done = prepare(numeric, target=numeric.columns[0], calendar=calendar)
+    columns = [c for c in numeric.columns if c in done.frame.columns]
+    return done.frame[columns], done.filled[columns], done.calendar
 
 
 def _model_order(models: dict):

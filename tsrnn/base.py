@@ -20,10 +20,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from tsrnn import _panel_models as panel_models
+from tsrnn import calendars
 from tsrnn.exceptions import DataError, InputError, NotEnoughDataError
 from tsrnn.limits import check_horizon_bound
 from tsrnn.panel import fitted_on_panel, is_panel
-from tsrnn.validation import prepare_frame
+from tsrnn.validation import prepare
 
 __all__ = ["BaseForecaster"]
 
@@ -32,7 +33,10 @@ class BaseForecaster(BaseEstimator):
     """Shared fit/predict/update/save logic over pandas series with a ``DatetimeIndex``.
 
     Subclasses store their constructor arguments unchanged (scikit-learn rules), expose
-    ``horizon``, ``target`` and ``freq`` parameters, and implement the hooks below.
+    ``horizon``, ``target``, ``freq`` and ``calendar`` parameters, and implement the hooks
+    below. The time axis is ``freq_`` and, for data on an exchange's trading sessions,
+    ``calendar_`` (an exchange name such as ``"XNYS"``, else None); compute timestamps
+    with :meth:`_future_index` and :meth:`_past_index`, never ``pd.date_range(freq=...)``.
     """
 
     #: Whether the other numeric columns of a DataFrame ``y`` are used as covariates.
@@ -105,6 +109,7 @@ class BaseForecaster(BaseEstimator):
             If ``y`` is shorter than the model needs; the message gives the minimum.
         """
         self._check_horizon(self.horizon, "horizon")
+        self._check_unused_X(X)
         if is_panel(y):
             return panel_models.fit_panel(self, y, X)
         panel_models.forget_panel(self)
@@ -118,6 +123,7 @@ class BaseForecaster(BaseEstimator):
             )
         self.target_name_ = target
         self.freq_ = freq
+        self.calendar_ = self._calendar_seen
         self.cutoff_ = frame.index[-1]
         self.n_obs_ = len(frame)
         self.covariate_names_ = list(frame.columns[1:])
@@ -290,18 +296,37 @@ class BaseForecaster(BaseEstimator):
             ) from exc
 
     def _future_index(self, steps: int, cutoff: pd.Timestamp | None = None) -> pd.DatetimeIndex:
-        """The ``steps`` timestamps after ``cutoff`` (default ``cutoff_``)."""
-        start = self.cutoff_ if cutoff is None else cutoff
-        index = pd.date_range(start, periods=steps + 1, freq=self.freq_)[1:]
-        index.name = "date"
-        return index
+        """The ``steps`` timestamps after ``cutoff`` (default ``cutoff_``).
+
+        Exchange sessions when the data is on a calendar: weekends, holidays and
+        closures are skipped.
+        """
+        cutoff = self.cutoff_ if cutoff is None else cutoff
+        return calendars.future_dates(cutoff, steps, self.freq_, self._fitted_calendar())
 
     def _past_index(self, periods: int, end: pd.Timestamp | None = None) -> pd.DatetimeIndex:
         """The ``periods`` timestamps ending at ``end`` (default ``cutoff_``), inclusive."""
-        last = self.cutoff_ if end is None else end
-        index = pd.date_range(end=last, periods=periods, freq=self.freq_)
-        index.name = "date"
-        return index
+        end = self.cutoff_ if end is None else end
+        return calendars.past_dates(end, periods, self.freq_, self._fitted_calendar())
+
+    def _fitted_calendar(self) -> str | None:
+        """The exchange the data is on: ``calendar_``, else the one the last validation
+        found (a layer that validates series itself, such as a panel's, may not set
+        ``calendar_``); None for model files of before calendars."""
+        if hasattr(self, "calendar_"):
+            return self.calendar_
+        return getattr(self, "_calendar_seen", None)
+
+    #: Whether ``fit`` uses ``X`` (future-known regressors).
+    _uses_X = False
+
+    def _check_unused_X(self, X: object) -> None:
+        if X is not None and not self._uses_X:
+            raise InputError(
+                f"{type(self).__name__} does not use X (future-known regressors), so it "
+                "would be ignored; fit without X, or use a model that supports it "
+                "(ARIMAForecaster)."
+            )
 
     def _validate_y(
         self, y: pd.Series | pd.DataFrame, after: pd.Timestamp | None = None
@@ -317,11 +342,14 @@ class BaseForecaster(BaseEstimator):
             frame = frame[frame.index > after]
             if frame.empty:
                 return None, target, self.freq_
-        freq = self.freq_ if after is not None else self.freq
+            freq, calendar = self.freq_, self._fitted_calendar() or calendars.NONE
+        else:
+            freq, calendar = self.freq, getattr(self, "calendar", calendars.INFER)
         if not self._uses_covariates:
             frame = frame[[target]]
-        frame, freq = prepare_frame(frame, target=target, freq=freq, source="y")
-        return frame, target, freq
+        prepared = prepare(frame, target=target, freq=freq, calendar=calendar, source="y")
+        self._calendar_seen = prepared.calendar
+        return prepared.frame, target, prepared.freq
 
     def _as_frame(self, y: pd.Series | pd.DataFrame) -> tuple[pd.DataFrame, str]:
         if isinstance(y, pd.Series):

@@ -123,6 +123,10 @@ class NaiveForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    calendar : str, default='infer'
+        Exchange calendar of business-daily data: ``'infer'`` (data whose absent
+        weekdays are an exchange's holidays goes on its trading sessions), an exchange
+        such as ``'XNYS'``, or ``'none'`` (plain business days). See :mod:`tsrnn.calendars`.
     interval : {'conformal', 'model'}, default='conformal'
         'conformal': adaptive conformal intervals from the out-of-sample errors at the
         last origins, scaled by the recent volatility and adjusted online in ``update``
@@ -154,12 +158,14 @@ class NaiveForecaster(BaseForecaster):
         horizon: int = 7,
         target: str | None = None,
         freq: str | None = None,
+        calendar: str = "infer",
         interval: str = "conformal",
         n_jobs: int | None = None,
     ):
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.calendar = calendar
         self.interval = interval
         self.n_jobs = n_jobs
 
@@ -198,6 +204,10 @@ class SeasonalNaiveForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    calendar : str, default='infer'
+        Exchange calendar of business-daily data: ``'infer'`` (data whose absent
+        weekdays are an exchange's holidays goes on its trading sessions), an exchange
+        such as ``'XNYS'``, or ``'none'`` (plain business days). See :mod:`tsrnn.calendars`.
     interval : {'conformal', 'model'}, default='conformal'
         'conformal': adaptive conformal intervals from the out-of-sample errors at the
         last origins, scaled by the recent volatility and adjusted online in ``update``
@@ -232,6 +242,7 @@ class SeasonalNaiveForecaster(BaseForecaster):
         horizon: int = 7,
         target: str | None = None,
         freq: str | None = None,
+        calendar: str = "infer",
         interval: str = "conformal",
         n_jobs: int | None = None,
     ):
@@ -239,6 +250,7 @@ class SeasonalNaiveForecaster(BaseForecaster):
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.calendar = calendar
         self.interval = interval
         self.n_jobs = n_jobs
 
@@ -294,6 +306,10 @@ class DriftForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    calendar : str, default='infer'
+        Exchange calendar of business-daily data: ``'infer'`` (data whose absent
+        weekdays are an exchange's holidays goes on its trading sessions), an exchange
+        such as ``'XNYS'``, or ``'none'`` (plain business days). See :mod:`tsrnn.calendars`.
     interval : {'conformal', 'model'}, default='conformal'
         'conformal': adaptive conformal intervals from the out-of-sample errors at the
         last origins, scaled by the recent volatility and adjusted online in ``update``
@@ -327,12 +343,14 @@ class DriftForecaster(BaseForecaster):
         horizon: int = 7,
         target: str | None = None,
         freq: str | None = None,
+        calendar: str = "infer",
         interval: str = "conformal",
         n_jobs: int | None = None,
     ):
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.calendar = calendar
         self.interval = interval
         self.n_jobs = n_jobs
 

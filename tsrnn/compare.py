@@ -240,7 +240,7 @@ def describe_test(loss: str, alpha: float, n: int, df: int) -> str:
 
 
 def _fold_losses(forecasts: pd.DataFrame, model: str, loss: str) -> pd.Series:
-    rows = forecasts[forecasts["model"] == model]
+    rows = forecasts[(forecasts["model"] == model) & forecasts["actual"].notna()]  # not filled
     values = LOSSES[loss](rows["actual"].to_numpy() - rows["forecast"].to_numpy())
     return pd.Series(values, index=rows.index).groupby(rows["fold"]).mean()
 

@@ -19,7 +19,7 @@ import pandas as pd
 from tsrnn._atomic import atomic_write
 from tsrnn._dates import is_date_text, looks_like_dates, parse_dates
 from tsrnn.exceptions import DataError, quote
-from tsrnn.validation import prepare_frame
+from tsrnn.validation import Prepared, prepare
 
 __all__ = ["LoadedData", "read_csv", "atomic_write"]
 
@@ -34,6 +34,11 @@ _SEPARATORS = (",", ";", "\t", "|")
 class LoadedData:
     """A validated CSV: ``frame`` holds the target first, then numeric covariates.
 
+    ``calendar`` is the exchange whose sessions the rows are on (``"XNYS"``...) or
+    None; ``filled`` is True, like ``frame``, where tsrnn filled a value (a blank cell
+    or an absent timestamp). Pass it to :func:`tsrnn.backtest` (``filled=``) so that
+    filled values are never scored as actuals.
+
     With ``id_col`` (a long CSV of many series), ``frame`` and ``y`` are on a
     (series id, timestamp) ``MultiIndex`` whose levels are named ``id_col`` and
     ``date_col``.
@@ -44,6 +49,8 @@ class LoadedData:
     date_col: str
     freq: str
     source: str
+    calendar: str | None = None
+    filled: pd.DataFrame | None = None
     id_col: str | None = None
 
     @property
@@ -269,8 +276,9 @@ def _series_ids(raw: pd.DataFrame, id_col: str, name: str, lines: np.ndarray) ->
 
 def _prepare_panel(
     frame: pd.DataFrame, ids: np.ndarray, id_col: str, lines: np.ndarray, **options
-) -> tuple[pd.DataFrame, str]:
-    """Validate each series of a long file as a single series; one frequency for all."""
+) -> Prepared:
+    """Validate each series of a long file as a single series; one frequency and one
+    calendar for all."""
     from tsrnn.panel import join_panel
 
     name, date_col = options.pop("source"), frame.index.name
@@ -281,21 +289,33 @@ def _prepare_panel(
     for key in [k for k in groups if k not in short] + [k for k in groups if k in short]:
         rows = groups[key]
         if key in short and first is not None:
-            options = {**options, "freq": first[1]}
-        part, freq = prepare_frame(
+            options = {**options, "freq": first[1].freq, "calendar": first[1].calendar or "none"}
+        part = prepare(
             frame.iloc[rows], source=f"{name}, series {key!r}", lines=lines[rows], **options
         )
         if first is None:
-            first = (key, freq)
-        elif freq != first[1]:
+            first = (key, part)
+        elif (part.freq, part.calendar) != (first[1].freq, first[1].calendar):
+            what = "frequency" if part.freq != first[1].freq else "calendar"
+            mine, theirs = (
+                (part.freq, first[1].freq)
+                if what == "frequency"
+                else (part.calendar, first[1].calendar)
+            )
             raise DataError(
-                f"{name}, column '{id_col}': series {key!r} has frequency {freq!r} but series "
-                f"{first[0]!r} has {first[1]!r}; a panel has one frequency: resample the "
-                "series, or pass freq= (--freq)."
+                f"{name}, column '{id_col}': series {key!r} has {what} {mine!r} but series "
+                f"{first[0]!r} has {theirs!r}; a panel has one {what}: resample the "
+                "series, or pass freq= (--freq) / calendar= (--calendar)."
             )
         parts[key] = part
     parts = {key: parts[key] for key in groups}  # order of first appearance
-    return join_panel(parts, names=(id_col, date_col)), first[1]
+    names = (id_col, date_col)
+    return Prepared(
+        frame=join_panel({k: p.frame for k, p in parts.items()}, names=names),
+        freq=first[1].freq,
+        calendar=first[1].calendar,
+        filled=join_panel({k: p.filled for k, p in parts.items()}, names=names),
+    )
 
 
 def read_csv(
@@ -306,6 +326,7 @@ def read_csv(
     freq: str | None = None,
     missing: str = "interpolate",
     covariates: bool = True,
+    calendar: str = "infer",
     date_format: str | None = None,
     id_col: str | None = None,
 ) -> LoadedData:
@@ -328,6 +349,11 @@ def read_csv(
         warning that says how many values were filled).
     covariates : bool
         Keep the other numeric columns (past covariates) after the target.
+    calendar : str, default 'infer'
+        Exchange calendar of business-daily data: ``'infer'`` puts data whose absent
+        weekdays are an exchange's holidays on that exchange's sessions (a holiday is
+        then not a gap); ``'XNYS'`` (or another exchange) says which; ``'none'`` keeps
+        plain business days. A session absent from the file is still a gap.
     date_format : str, optional
         ``strftime`` format of the dates, e.g. ``'%d/%m/%Y'``. By default ISO 8601 and
         common formats are recognised; the order of day and month in ``01/02/2024``-like
@@ -343,8 +369,8 @@ def read_csv(
     Returns
     -------
     LoadedData
-        ``frame`` (target first), ``target``, ``date_col``, ``freq``, ``source`` and
-        ``id_col``.
+        ``frame`` (target first), ``target``, ``date_col``, ``freq``, ``source``,
+        ``calendar``, ``filled`` and ``id_col``.
 
     Raises
     ------
@@ -383,11 +409,18 @@ def read_csv(
     for column in keep[1:]:
         _check_numbers(raw[column], numeric[column], column, name, lines)
     frame = pd.DataFrame({c: numeric[c] for c in keep}, index=index)
-    options = dict(target=target, freq=freq, missing=missing, source=name)
+    options = dict(target=target, freq=freq, calendar=calendar, missing=missing, source=name)
     if ids is None:
-        frame, freq = prepare_frame(frame, lines=lines, **options)
+        prepared = prepare(frame, lines=lines, **options)
     else:
-        frame, freq = _prepare_panel(frame, ids, id_col, lines, **options)
+        prepared = _prepare_panel(frame, ids, id_col, lines, **options)
     return LoadedData(
-        frame=frame, target=target, date_col=date_column, freq=freq, source=name, id_col=id_col
+        frame=prepared.frame,
+        target=target,
+        date_col=date_column,
+        freq=prepared.freq,
+        source=name,
+        calendar=prepared.calendar,
+        filled=prepared.filled,
+        id_col=id_col,
     )

@@ -59,6 +59,7 @@ _COLUMNS = [
     "forecast",
     "lower",
     "upper",
+    "filled",
 ]
 
 
@@ -143,6 +144,7 @@ def _table(sid, name, fold, cutoff, y, model, test, point, interval) -> pd.DataF
             "forecast": point.to_numpy(dtype=float)[-n:],
             "lower": interval["lower"].to_numpy(dtype=float)[-n:],
             "upper": interval["upper"].to_numpy(dtype=float)[-n:],
+            "filled": False,  # set from the masks once all tables are in
         },
         columns=_COLUMNS,
     )
@@ -242,19 +244,47 @@ def _run_global(task: _Task, panel: dict, coverage: float):
     return tables, timings, failures, current
 
 
-def _prepare_panel(y: object) -> tuple[dict, str]:
+def _prepare_panel(y: object, calendar: str, given: object = None) -> tuple:
+    """Validate every series as one series is; also where values were filled, and the
+    exchange calendar (one for the whole panel)."""
     raw, id_name = split_panel(y), panel_names(y)[0]
+    given_parts = split_panel(given) if given is not None else {}
     names = [part.name for part in raw.values() if isinstance(part, pd.Series)]
     common = next((n for n in names if n is not None), "y")
-    panel = {}
+    panel, masks, calendars = {}, {}, set()
     for sid, series in raw.items():
         if isinstance(series, pd.Series):  # one name for all: a global model's target
             series = series.rename(common)
         try:
-            panel[sid] = B._prepare(series)
+            panel[sid], own, found = B._prepare(series, calendar)
+            masks[sid] = B._filled_mask(panel[sid], own, _renamed(given_parts.get(sid), common))
         except TsrnnError as exc:  # say which series the problem is in
             raise type(exc)(f"series {sid!r}: {exc}") from exc
-    return panel, id_name
+        if found:
+            calendars.add(found)
+    if len(calendars) > 1:
+        raise InputError(
+            f"the series of the panel trade on different exchanges ({', '.join(sorted(calendars))}); "
+            "backtest each exchange's series separately, or pass calendar='none' to the models."
+        )
+    return panel, masks, id_name, (calendars.pop() if calendars else None)
+
+
+def _renamed(part: object, name: str) -> object:
+    return part.rename(name) if isinstance(part, pd.Series) else part
+
+
+def _mark_filled(table: pd.DataFrame, masks: dict, models: dict) -> pd.DataFrame:
+    """A value tsrnn filled is never an actual: NaN there, and ``filled`` says so."""
+    flags = np.zeros(len(table), dtype=bool)
+    for (sid, name), rows in table.groupby(["series", "model"], sort=False).groups.items():
+        mask = masks[sid]
+        target = models[name].get_params(deep=False).get("target")
+        column = mask[target] if target in mask.columns else mask.iloc[:, 0]
+        flags[table.index.get_indexer(rows)] = (
+            column.reindex(table.loc[rows, "date"]).fillna(False).to_numpy(dtype=bool)
+        )
+    return table.assign(actual=table["actual"].where(~flags), filled=flags)
 
 
 def _tasks(models, cells, refit, warm_start, warm_start_epochs) -> list[_Task]:
@@ -288,6 +318,7 @@ def panel_backtest(
     coverage: float = 0.9,
     season_length: int | None = None,
     verbose: bool = False,
+    filled: object = None,
 ) -> PanelBacktestResult:
     """Backtest forecasters over every series of a panel at the same cutoff dates.
 
@@ -309,8 +340,9 @@ def panel_backtest(
     B._check_refit(refit)
     B._check_n_jobs(n_jobs)
     check_metric_names(metrics)
-    panel, id_name = _prepare_panel(y)
     models = B._name_models(forecasters)
+    panel, masks, id_name, calendar = _prepare_panel(y, B._given_calendar(models), filled)
+    models = B._with_calendar(models, calendar)
     splitter = splitter if splitter is not None else ExpandingWindowSplitter()
     grid = pd.DatetimeIndex(sorted(set().union(*(s.index for s in panel.values()))))
     folds = B._folds(splitter, pd.Series(0.0, index=grid))
@@ -347,7 +379,7 @@ def panel_backtest(
         )
     order = {sid: i for i, sid in enumerate(panel)}
     return PanelBacktestResult(
-        forecasts=_sorted(tables, _COLUMNS, models, order),
+        forecasts=_mark_filled(_sorted(tables, _COLUMNS, models, order), masks, models),
         scales=_scales(panel, cells, models, season_length or 1),
         timings=_sorted(timings, ["series", "model", "fold", "action", "seconds"], models, order),
         metric_names=metrics,

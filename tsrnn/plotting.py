@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from tsrnn.exceptions import InputError
+from tsrnn.exceptions import InputError, TsrnnError
 from tsrnn.io import atomic_write
 
-__all__ = ["plot_forecast", "check_plot_path", "PLOT_FORMATS"]
+__all__ = ["plot_forecast", "check_plot_path", "PLOT_FORMATS", "require_matplotlib"]
 
 #: File name endings and the image format written for each (matplotlib's own writers).
 PLOT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -32,6 +32,31 @@ def check_plot_path(path: str | os.PathLike) -> str:
             f"(got {suffix or 'no ending'!r}); those are the formats written."
         )
     return PLOT_FORMATS[suffix]
+
+
+def require_matplotlib(what: str = "reports") -> None:
+    """Fail early, in one line, when matplotlib cannot be imported.
+
+    matplotlib is a dependency of tsrnn; this catches an environment where it was
+    removed or is broken, before a long backtest runs rather than after.
+
+    Parameters
+    ----------
+    what : str
+        What needs it, for the message (``"reports"``, ``"--plot"``).
+
+    Raises
+    ------
+    TsrnnError
+        If ``import matplotlib`` fails; the message says what to install.
+    """
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise TsrnnError(
+            f"{what}: matplotlib cannot be imported ({exc}); install it with "
+            "`pip install matplotlib` (a dependency of tsrnn), then run again."
+        ) from exc
 
 
 def _axis_label(history: pd.Series, units: str | None) -> str:

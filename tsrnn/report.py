@@ -48,6 +48,7 @@ from tsrnn._report_render import render_html, render_markdown
 from tsrnn._report_verdicts import arima_orders, join_names
 from tsrnn.exceptions import InputError
 from tsrnn.io import atomic_write
+from tsrnn.plotting import require_matplotlib
 
 __all__ = ["write_report", "write_html_report", "write_markdown_report", "render_html_report"]
 
@@ -114,6 +115,8 @@ def _sections(
         Block("table", metrics_table(result, head.baseline)),
         Block("note", _metrics_note(result)),
     ]
+    if getattr(result, "n_filled", 0):
+        blocks.append(Block("note", _FILLED_NOTE.format(n=result.n_filled)))
     orders = arima_orders(result, models)
     if orders:
         listed = join_names([f"{name} {order}" for name, order in orders.items()], bold=False)
@@ -187,6 +190,10 @@ def _sections(
     return blocks
 
 
+_FILLED_NOTE = (
+    "Left out: {n} actual value(s) that the data did not have (tsrnn filled them by the "
+    "missing-value policy), so no metric, test or plot scores a forecast against them."
+)
 _METRICS_NOTE = (
     "Over all folds and steps. Lower is better, except bias (mean of forecast - actual: "
     "closest to 0) and coverage (closest to the nominal {coverage:.0%}). MASE divides each "
@@ -241,6 +248,7 @@ def render_html_report(
         The HTML text.
     """
     _check_result(result)
+    require_matplotlib()
     blocks = _sections(
         result,
         history=_as_series(history),
@@ -291,6 +299,7 @@ def write_markdown_report(
         The Markdown file, then the PNG files.
     """
     _check_result(result)
+    require_matplotlib()
     path = Path(path)
     folder = path.with_name(f"{path.stem}_files")
     blocks = _sections(

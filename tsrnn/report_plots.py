@@ -184,7 +184,7 @@ def plot_final_fold(result, history: pd.Series | None = None, ylabel: str = "val
 @_styled
 def plot_error_distribution(result, ylabel: str = "error") -> bytes:
     """Box plot of the errors (forecast - actual, as in ``bias``) of every model."""
-    forecasts = result.forecasts
+    forecasts = result.forecasts[result.forecasts["actual"].notna()]  # filled: no actual
     errors = [
         (forecasts["forecast"] - forecasts["actual"])[forecasts["model"] == m].to_numpy()
         for m in result.models
@@ -216,7 +216,7 @@ def plot_error_distribution(result, ylabel: str = "error") -> bytes:
 def plot_coverage(result) -> bytes:
     """Observed interval coverage of every model against the nominal level."""
     nominal = result.coverage
-    forecasts = result.forecasts
+    forecasts = result.forecasts[result.forecasts["actual"].notna()]  # filled: no actual
     inside = (forecasts["actual"] >= forecasts["lower"]) & (
         forecasts["actual"] <= forecasts["upper"]
     )

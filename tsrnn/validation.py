@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from tsrnn import calendars
 from tsrnn.exceptions import DataError, warn
 
 __all__ = [
     "MISSING_POLICIES",
+    "Prepared",
+    "prepare",
     "prepare_frame",
     "infer_frequency",
     "season_length_for",
@@ -148,7 +152,13 @@ def _check_freq(freq: str, source: str) -> None:
         )
 
 
-def _regularize(frame: pd.DataFrame, freq: str, source: str) -> pd.DataFrame:
+def _regularize(
+    frame: pd.DataFrame, freq: str, source: str, calendar: str | None = None
+) -> pd.DataFrame:
+    if calendar is not None:  # the exchange's sessions: holidays are not on the grid
+        calendars.off_calendar(frame.index, calendar, source)
+        grid = calendars.session_grid(frame.index[0], frame.index[-1], calendar)
+        return frame.reindex(pd.DatetimeIndex(grid, name=frame.index.name))
     _check_freq(freq, source)
     try:
         grid = pd.date_range(frame.index[0], frame.index[-1], freq=freq)
@@ -259,20 +269,45 @@ def fill_missing(
     return filled
 
 
-def prepare_frame(
+@dataclass
+class Prepared:
+    """Data validated by :func:`prepare`.
+
+    Attributes
+    ----------
+    frame : pd.DataFrame
+        Regular, sorted, filled data with the target first.
+    freq : str
+        The frequency (``"B"`` for exchange sessions).
+    calendar : str or None
+        The exchange calendar the data is on (``"XNYS"``...), or None.
+    filled : pd.DataFrame
+        Booleans like ``frame``: True where tsrnn filled a value (a blank cell, or a
+        session or timestamp absent from the data).
+    """
+
+    frame: pd.DataFrame
+    freq: str
+    calendar: str | None
+    filled: pd.DataFrame
+
+
+def prepare(
     frame: pd.DataFrame,
     *,
     target: str,
     freq: str | None = None,
+    calendar: str = calendars.INFER,
     missing: str = "interpolate",
     source: str = "y",
     lines: np.ndarray | None = None,
-) -> tuple[pd.DataFrame, str]:
+) -> Prepared:
     """Validate a numeric frame with a ``DatetimeIndex`` and put it on a regular grid.
 
     Sorts unsorted timestamps (with a warning), rejects duplicates and infinities,
-    infers or applies the frequency (gaps become missing values), then applies the
-    missing-value policy.
+    infers or applies the frequency and the exchange calendar (gaps become missing
+    values; a closure of the exchange is not a gap), then applies the missing-value
+    policy.
 
     Parameters
     ----------
@@ -282,6 +317,10 @@ def prepare_frame(
         Column being forecast; moved to the first position.
     freq : str, optional
         Frequency alias; inferred when omitted or when the index has none.
+    calendar : str, default 'infer'
+        ``'infer'`` (business-daily data whose absent weekdays are an exchange's
+        closures goes on that exchange's sessions, see
+        :func:`tsrnn.calendars.infer_calendar`), ``'none'`` or an exchange name.
     missing : {'error', 'interpolate', 'ffill'}
         Missing-value policy, see :func:`fill_missing`.
     source : str
@@ -291,18 +330,50 @@ def prepare_frame(
 
     Returns
     -------
-    frame : pd.DataFrame
-        Regular, sorted, filled data with ``target`` first and ``index.freq`` set.
-    freq : str
-        The frequency used.
+    Prepared
+        The frame, frequency, calendar and mask of filled values.
     """
     frame, lines = _sort_and_check_unique(frame, source, lines)
     _check_finite(frame, source, lines)
-    if freq is None:
+    if freq is None and not isinstance(frame.index.freq, pd.offsets.CustomBusinessDay):
         freq = frame.index.freqstr if frame.index.freq is not None else None
     freq = freq or infer_frequency(frame.index, source)
+    calendar = calendars.resolve_calendar(calendar, frame.index, freq)
+    freq = "B" if calendar is not None else freq
     n_rows = len(frame)
-    frame = _regularize(frame, freq, source)
+    frame = _regularize(frame, freq, source, calendar)
+    filled = frame.isna()
     frame = fill_missing(frame, missing, source, target=target, gaps=len(frame) - n_rows)
     columns = [target] + [c for c in frame.columns if c != target]
-    return frame[columns], freq
+    return Prepared(frame[columns], freq, calendar, filled[columns])
+
+
+def prepare_frame(
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    freq: str | None = None,
+    missing: str = "interpolate",
+    source: str = "y",
+    lines: np.ndarray | None = None,
+    calendar: str = calendars.INFER,
+) -> tuple[pd.DataFrame, str]:
+    """Validate a frame as :func:`prepare` does; return only the frame and frequency.
+
+    Returns
+    -------
+    frame : pd.DataFrame
+        Regular, sorted, filled data with ``target`` first.
+    freq : str
+        The frequency used.
+    """
+    prepared = prepare(
+        frame,
+        target=target,
+        freq=freq,
+        calendar=calendar,
+        missing=missing,
+        source=source,
+        lines=lines,
+    )
+    return prepared.frame, prepared.freq
