@@ -132,12 +132,16 @@ class _Stacked:
                 b_ih.unsqueeze(1), seq.reshape(k, b * steps, -1), w_ih.transpose(1, 2)
             ).reshape(k, b, steps, -1)
             w_hh_t, b_hh = w_hh.transpose(1, 2), b_hh.unsqueeze(1)
+            if self.cell != "gru":  # fold the recurrent bias into the input projection
+                inputs, b_hh = inputs + b_hh.unsqueeze(1), None
             h = x.new_zeros(k, b, self.hidden)
             c = x.new_zeros(k, b, self.hidden)
             last = layer == self.layers - 1
             outputs = []
-            for t in range(steps):
-                h, c = self._step(inputs[:, :, t], h, c, w_hh_t, b_hh)
+            # unbind: one backward op (a stack), where indexing step t would zero-fill
+            # the whole input gradient once per step
+            for xi in inputs.unbind(2):
+                h, c = self._step(xi, h, c, w_hh_t, b_hh)
                 if not last:
                     outputs.append(h)
             if not last:
@@ -150,18 +154,20 @@ class _Stacked:
         )
 
     def _step(self, xi, h, c, w_hh_t, b_hh):
-        hh = torch.baddbmm(b_hh, h, w_hh_t)
-        if self.cell == "lstm":
-            i, f, g, o = (xi + hh).chunk(4, dim=-1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            return torch.sigmoid(o) * torch.tanh(c), c
-        if self.cell == "gru":
+        if self.cell == "lstm":  # gates i, f, g, o as torch.nn.LSTM
+            gates = torch.baddbmm(xi, h, w_hh_t)
+            i, f, _, o = gates.sigmoid().chunk(4, dim=-1)
+            g = gates[..., 2 * self.hidden : 3 * self.hidden].tanh()
+            c = torch.addcmul(f * c, i, g)
+            return o * c.tanh(), c
+        if self.cell == "gru":  # gates r, z, n as torch.nn.GRU
+            hh = torch.baddbmm(b_hh, h, w_hh_t)
             xr, xz, xn = xi.chunk(3, dim=-1)
             hr, hz, hn = hh.chunk(3, dim=-1)
             r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
-            n = torch.tanh(xn + r * hn)
+            n = torch.tanh(torch.addcmul(xn, r, hn))
             return n + z * (h - n), c
-        return torch.tanh(xi + hh), c
+        return torch.baddbmm(xi, h, w_hh_t).tanh(), c
 
     def export(self, nets: list[RecurrentNet], state: dict[str, torch.Tensor] | None) -> None:
         source = self.params if state is None else state
@@ -182,21 +188,32 @@ class _Adam:
         self.v = [torch.zeros_like(p) for p in params]
         self.t = torch.zeros_like(lr)
 
-    def step(self, mask: torch.Tensor) -> None:
+    def step(self, rows: torch.Tensor | None) -> None:
+        """One step for the networks ``rows`` (default: all)."""
         b1, b2 = _BETAS
-        self.t += mask
+        if rows is None:
+            self.t += 1
+        else:
+            self.t[rows] += 1
         t = self.t.clamp(min=1)
         step_size = self.lr / (1 - b1**t)
         bc2_sqrt = torch.sqrt(1 - b2**t)
         with torch.no_grad():
             for p, m, v in zip(self.params, self.m, self.v, strict=True):
                 shape = (-1,) + (1,) * (p.ndim - 1)
-                keep = mask.view(shape).bool()
-                g = p.grad
-                m.copy_(torch.where(keep, b1 * m + (1 - b1) * g, m))
-                v.copy_(torch.where(keep, b2 * v + (1 - b2) * g * g, v))
-                denom = v.sqrt() / bc2_sqrt.view(shape) + _EPS
-                p.sub_(torch.where(keep, step_size.view(shape) * m / denom, 0.0))
+                if rows is None:
+                    g = p.grad
+                    m.lerp_(g, 1 - b1)
+                    v.mul_(b2).addcmul_(g, g, value=1 - b2)
+                    denom = (v.sqrt() / bc2_sqrt.view(shape)).add_(_EPS)
+                    p.addcdiv_(m * step_size.view(shape), denom, value=-1)
+                    continue
+                g = p.grad[rows]
+                m_r = m[rows].lerp_(g, 1 - b1)
+                v_r = v[rows].mul_(b2).addcmul_(g, g, value=1 - b2)
+                denom = (v_r.sqrt() / bc2_sqrt[rows].view(shape)).add_(_EPS)
+                m[rows], v[rows] = m_r, v_r
+                p[rows] -= m_r * step_size[rows].view(shape) / denom
 
 
 def _clip(params: list[torch.Tensor], max_norm: float) -> None:
@@ -325,29 +342,35 @@ def train_networks(
             order = train[k][torch.randperm(len(train[k]), generator=generators[k])]
             if max_steps is not None:
                 order = order[: max(0, max_steps - steps_done[k]) * batch_size]
-            orders.append((order + int(data.offsets[k])).split(batch_size) if active[k] else ())
+            orders.append(order + int(data.offsets[k]) if active[k] else order[:0])
+        n_batches = [math.ceil(len(o) / batch_size) for o in orders]
+        idx_all, mask_all = _padded(orders, max(n_batches) * batch_size, torch_device)
+        idx_all = idx_all.view(n_models, -1, batch_size)
+        mask_all = mask_all.view(n_models, -1, batch_size)
         totals = torch.zeros(n_models, device=torch_device)
-        counts = [0] * n_models
-        for s in range(max((len(o) for o in orders), default=0)):
-            rows = [k for k in range(n_models) if s < len(orders[k])]
-            idx, mask = _padded([orders[k][s] for k in rows], batch_size, torch_device)
+        for s in range(max(n_batches)):
+            rows = [k for k in range(n_models) if s < n_batches[k]]
+            every = len(rows) == n_models
+            rows_t = None if every else torch.tensor(rows, device=torch_device)
+            idx = idx_all[:, s] if every else idx_all[rows_t, s]
+            mask = mask_all[:, s] if every else mask_all[rows_t, s]
             xb, yb, fb = data.gather(idx)
-            rows_t = None if len(rows) == n_models else torch.tensor(rows, device=torch_device)
             for p in adam.params:
                 p.grad = None
             out = stacked.forward(xb, fb, rows_t)
             n_in = mask.sum(1)
             per_model = (criterion(out, yb) * mask.unsqueeze(-1)).sum((1, 2)) / (n_in * horizon)
             per_model.sum().backward()
-            step_mask = torch.zeros(n_models, device=torch_device)
-            step_mask[rows] = 1.0
             if gradient_clip is not None:
                 _clip(adam.params, gradient_clip)
-            adam.step(step_mask)
-            totals[rows] += per_model.detach() * n_in
+            adam.step(None if every else rows_t)
+            if every:
+                totals += per_model.detach() * n_in
+            else:
+                totals[rows_t] += per_model.detach() * n_in
             for k in rows:
-                counts[k] += len(orders[k][s])
                 steps_done[k] += 1
+        counts = [len(o) for o in orders]
         train_losses = (totals.cpu() / torch.tensor([max(c, 1) for c in counts])).tolist()
         val_losses = _evaluate(stacked, data, val, criterion, horizon, torch_device)
         seconds = time.perf_counter() - start
