@@ -15,8 +15,10 @@ from tsrnn.cli.options import (
     load_data,
     model_options,
     model_params,
+    resolve_horizon,
 )
 from tsrnn.cli.output import table_number
+from tsrnn.defaults import default_baseline, default_step, fold_span, season_cycle
 from tsrnn.exceptions import InputError
 
 
@@ -42,6 +44,19 @@ def _parse_models(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _placement(loaded, horizon: int, folds: int, step: int | None, min_train: int) -> dict:
+    """The default step between origins and a sentence on what the folds cover."""
+    n_obs, cycle = len(loaded.y), season_cycle(loaded.freq)
+    chosen = step or default_step(loaded.freq, n_obs, horizon, folds, min_train)
+    span = fold_span(chosen, horizon, folds)
+    how = "--step" if step else "default"
+    note = f"{folds} folds {chosen} steps apart ({how}): test windows span the last {span} steps"
+    if cycle is not None:
+        covered = "at least one" if span >= cycle else f"{span / cycle:.0%} of one"
+        note += f", {covered} season cycle of {cycle} steps"
+    return {"step": chosen, "note": note}
+
+
 @click.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @data_options
@@ -60,7 +75,10 @@ def _parse_models(text: str) -> list[str]:
     help="Number of rolling origins.",
 )
 @click.option(
-    "--step", type=click.IntRange(min=1), help="Steps between origins (default: horizon)."
+    "--step",
+    type=click.IntRange(min=1),
+    help="Steps between origins (default: folds spread over one season cycle -- the last "
+    "year of daily or hourly data -- where the data allow, and at least the horizon).",
 )
 @click.option(
     "--window",
@@ -85,7 +103,11 @@ def _parse_models(text: str) -> list[str]:
 @click.option(
     "--warm-start", is_flag=True, help="Neural refits start from the previous fold's weights."
 )
-@click.option("--baseline", help="Model to test the others against (default: naive, if included).")
+@click.option(
+    "--baseline",
+    help="Model to test the others against (default: seasonal-naive for seasonal data, "
+    "else naive, if included).",
+)
 @coverage_option
 @click.option(
     "--n-jobs", type=int, default=1, show_default=True, help="Parallel jobs (-1: all cores)."
@@ -129,12 +151,17 @@ def backtest(
     covariates = bool(opts.get("covariates"))
     loaded = load_data(data, opts, covariates)
     progress = not opts.get("quiet") and sys.stderr.isatty()
-    opts = {**opts, "target": loaded.target, "quiet": True}  # one bar over folds, none per fit
+    horizon = resolve_horizon(opts, loaded.freq)
+    # one bar over folds, none per fit
+    opts = {**opts, "target": loaded.target, "quiet": True, "horizon": horizon}
+    placement = _placement(loaded, horizon, folds, step, window_size if window == "sliding" else 1)
+    step = step or placement["step"]
+    baseline = baseline or default_baseline(names, loaded.freq)
     if window == "expanding":
-        splitter = tsrnn.ExpandingWindowSplitter(horizon=opts["horizon"], n_folds=folds, step=step)
+        splitter = tsrnn.ExpandingWindowSplitter(horizon=horizon, n_folds=folds, step=step)
     else:
         splitter = tsrnn.SlidingWindowSplitter(
-            horizon=opts["horizon"], n_folds=folds, step=step, window=window_size
+            horizon=horizon, n_folds=folds, step=step, window=window_size
         )
     estimators = {name: build_model(name, model_params(name, opts)) for name in names}
     result = tsrnn.backtest(
@@ -163,7 +190,11 @@ def backtest(
             title=f"Backtest of {Path(loaded.source).name} ({loaded.target})",
             history=loaded.y,
             models=result.final_models,
-            data_summary={"file": loaded.source, "frequency": loaded.freq},
+            data_summary={
+                "file": loaded.source,
+                "frequency": loaded.freq,
+                "fold placement": placement["note"],
+            },
             command=shlex.join(["tsrnn", *sys.argv[1:]]),
             baseline=baseline,
         )

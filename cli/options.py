@@ -44,9 +44,8 @@ def model_options(func):
             click.option(
                 "--horizon",
                 type=click.IntRange(min=1),
-                default=7,
-                show_default=True,
-                help="Steps to forecast.",
+                help="Steps to forecast (default: one period of the data's frequency: "
+                "24 hourly, 7 daily, 5 business days, 12 monthly; 7 otherwise).",
             ),
             click.option(
                 "--lookback", type=click.IntRange(min=1), help="Input window of the neural models."
@@ -125,9 +124,16 @@ def load_data(data_path: Path, opts: dict, covariates: bool):
     )
 
 
+def resolve_horizon(opts: dict, freq: str | None) -> int:
+    """``--horizon``, or one period of the frequency (:func:`tsrnn.defaults.default_horizon`)."""
+    from tsrnn.defaults import default_horizon
+
+    return opts.get("horizon") or default_horizon(freq)
+
+
 def fit_model(data_path: Path, model: str, opts: dict):
     data = load_data(data_path, opts, covariates=bool(opts.get("covariates")) and model in NEURAL)
-    opts = {**opts, "target": data.target}
+    opts = {**opts, "target": data.target, "horizon": resolve_horizon(opts, data.freq)}
     estimator = build_model(model, model_params(model, opts))
     try:
         estimator.fit(data.frame if data.frame.shape[1] > 1 else data.y)

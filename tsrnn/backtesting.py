@@ -13,6 +13,11 @@ Refit policies (``refit``):
   forward with ``update`` (new observations, no re-estimation) in between;
 - ``False``: fit once on the first fold, then only ``update``.
 
+With ``search_once=True`` (the default), a model that searches its own structure at
+every fit (auto-ARIMA's order) searches once, on the first fold's training data, and
+every fold then refits that structure (parameters re-estimated): one search instead of
+one per refit, with no look-ahead (the first fold ends before every test window).
+
 With ``warm_start=True``, models that have a ``warm_start`` parameter (the neural
 forecasters) start each refit after the first from the previous fold's weights and
 train ``warm_start_epochs`` epochs instead of training from scratch.
@@ -216,6 +221,7 @@ def backtest(
     coverage: float = 0.9,
     season_length: int | None = None,
     verbose: bool = False,
+    search_once: bool = True,
 ) -> BacktestResult:
     """Evaluate forecasters on rolling-origin folds of one series.
 
@@ -254,6 +260,10 @@ def backtest(
         7 for the seasonal-naive scale of daily data).
     verbose : bool, default=False
         Show a progress bar over folds x models on stderr.
+    search_once : bool, default=True
+        Models with a structure search (``ARIMAForecaster(order='auto')``) search once
+        on the first fold's training data and refit that structure at every fold (the
+        ``timings`` get a ``search`` row); False searches again at every refit.
 
     Returns
     -------
@@ -261,7 +271,7 @@ def backtest(
         ``.forecasts`` (model, fold, cutoff, date, step, actual, forecast, lower,
         upper; ``cutoff`` is the last training timestamp, ``step`` counts steps after
         it: 1 to horizon, or gap + 1 to gap + horizon with a splitter ``gap``), ``.metrics``, ``.metrics_by(...)``, ``.compare(baseline)``,
-        ``.timings`` (model, fold, action in ``fit|warm|update``, seconds), ``.to_html``.
+        ``.timings`` (model, fold, action in ``search|fit|warm|update``, seconds), ``.to_html``.
 
     Raises
     ------
@@ -287,6 +297,12 @@ def backtest(
     y = _prepare(y)
     models = _name_models(forecasters)
     folds = _folds(splitter if splitter is not None else ExpandingWindowSplitter(), y)
+    searches = []
+    if search_once and refit is not False:
+        for name, model in models.items():
+            if hasattr(model, "_search_result"):
+                models[name], row = _search_first_fold(name, model, y, folds[0])
+                searches += [row] if row else []
     tasks = []
     for name, model in models.items():
         warm = bool(warm_start) and _supports_warm_start(model)
@@ -300,7 +316,7 @@ def backtest(
     outputs = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_run_task)(task, y, coverage) for task in tasks
     )
-    tables, timings, final_models = [], [], {}
+    tables, timings, final_models = [], list(searches), {}
     last_fold = folds[-1][0]
     with tqdm(
         total=len(models) * len(folds), disable=not verbose, file=sys.stderr, unit="fold"
@@ -324,6 +340,21 @@ def backtest(
         season_length=m,
         final_models={name: final_models[name] for name in models},
     )
+
+
+def _search_first_fold(name: str, model, y, fold) -> tuple[object, dict | None]:
+    """Fit ``model`` on the first fold; return it with the search's result fixed."""
+    _, train_idx, _ = fold
+    start = time.perf_counter()
+    try:
+        found = clone(model).fit(y.iloc[train_idx])._search_result()
+    except TsrnnError as exc:
+        raise type(exc)(f"{name}, fold 0 (order search): {exc}") from exc
+    if not found:
+        return model, None
+    seconds = time.perf_counter() - start
+    row = {"model": name, "fold": 0, "action": "search", "seconds": seconds}
+    return clone(model).set_params(**found), row
 
 
 def _folds(splitter: object, y: pd.Series | pd.DataFrame) -> list:
