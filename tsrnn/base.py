@@ -206,8 +206,17 @@ class BaseForecaster(BaseEstimator):
     def _resolve_horizon(self, horizon: int | None) -> int:
         return self._check_horizon(self.horizon if horizon is None else horizon, "horizon")
 
-    def _future_index(self, steps: int) -> pd.DatetimeIndex:
-        index = pd.date_range(self.cutoff_, periods=steps + 1, freq=self.freq_)[1:]
+    def _future_index(self, steps: int, cutoff: pd.Timestamp | None = None) -> pd.DatetimeIndex:
+        """The ``steps`` timestamps after ``cutoff`` (default ``cutoff_``)."""
+        start = self.cutoff_ if cutoff is None else cutoff
+        index = pd.date_range(start, periods=steps + 1, freq=self.freq_)[1:]
+        index.name = "date"
+        return index
+
+    def _past_index(self, periods: int, end: pd.Timestamp | None = None) -> pd.DatetimeIndex:
+        """The ``periods`` timestamps ending at ``end`` (default ``cutoff_``), inclusive."""
+        last = self.cutoff_ if end is None else end
+        index = pd.date_range(end=last, periods=periods, freq=self.freq_)
         index.name = "date"
         return index
 

@@ -4,6 +4,7 @@ This is the only package that imports torch; ``import tsrnn`` does not load it.
 """
 
 from .modules import LastValueAnchor, RecurrentNet
+from .networks import NETWORKS, register_network
 from .training import (
     TrainResult,
     arrays_to_state,
@@ -13,16 +14,19 @@ from .training import (
     thread_policy,
     train_network,
 )
-from .windows import last_window, make_windows
+from .windows import last_window, make_windows, panel_windows
 
 __all__ = [
+    "NETWORKS",
     "LastValueAnchor",
     "RecurrentNet",
     "TrainResult",
     "arrays_to_state",
     "last_window",
     "make_windows",
+    "panel_windows",
     "predict_network",
+    "register_network",
     "resolve_device",
     "state_to_arrays",
     "thread_policy",

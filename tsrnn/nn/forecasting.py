@@ -1,7 +1,9 @@
-"""Glue between the estimator (numpy) and the torch pieces: build, train, forecast.
+"""Glue between the neural core (numpy) and the torch pieces: build, train, forecast.
 
-The estimators in :mod:`tsrnn.rnn` never import torch; they call these functions with
-numpy arrays of the scaled series and keep the returned module in ``net_``.
+The estimators (:mod:`tsrnn.neural`) never import torch; they call these functions with
+lists of scaled series (one array per series; a single series is a list of one) and keep
+the returned module in ``net_``. Windows of all series are zero-copy views of one
+concatenated tensor, addressed by per-series offsets (:func:`~tsrnn.nn.windows.panel_windows`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from tsrnn.nn.modules import LastValueAnchor, RecurrentNet
+from tsrnn.nn import networks
+from tsrnn.nn.modules import LastValueAnchor
 from tsrnn.nn.training import (
     TrainResult,
     arrays_to_state,
@@ -21,21 +24,22 @@ from tsrnn.nn.training import (
     thread_policy,
     train_network,
 )
-from tsrnn.nn.windows import make_windows
+from tsrnn.nn.windows import panel_windows
 
 __all__ = [
-    "LastValueAnchor",
+    "FitOutcome",
     "build_network",
+    "export_weights",
     "fine_tune",
     "fit_network",
-    "forecast_window",
+    "forecast_windows",
+    "import_weights",
     "zero_output",
-    "FitOutcome",
 ]
 
 
 def build_network(
-    cell: str,
+    network: str,
     n_features: int,
     hidden_size: int,
     num_layers: int,
@@ -44,133 +48,168 @@ def build_network(
     future_size: int,
     anchor_last_value: bool,
     seed: int,
+    lookback: int,
 ) -> nn.Module:
-    """Create the network with seeded initial weights."""
-    torch.manual_seed(seed)
-    net = RecurrentNet(cell, n_features, hidden_size, num_layers, dropout, horizon, future_size)
+    """Create table network ``network`` (:data:`~tsrnn.nn.networks.NETWORKS`), seeded."""
+    net = networks.build(
+        network,
+        input_size=n_features,
+        lookback=lookback,
+        horizon=horizon,
+        future_size=future_size,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        dropout=dropout,
+        seed=seed,
+    )
     return LastValueAnchor(net) if anchor_last_value else net
 
 
 def zero_output(net: nn.Module) -> None:
-    """Zero the output layer: the net then forecasts 0 in scaled units, or "no change" anchored.
+    """Zero the output layer (``head``): the net then forecasts 0 scaled, or "no change".
 
-    Used for a constant series, where the scaled target is exactly 0 and this gives
-    exactly the constant back (training could only approximate it).
+    Used when every series is constant: the scaled target is then exactly 0 and this
+    gives exactly the constant back (training could only approximate it).
     """
-    head = next(m for m in net.modules() if isinstance(m, RecurrentNet)).head
+    inner = net.net if isinstance(net, LastValueAnchor) else net
     with torch.no_grad():
-        head.weight.zero_()
-        head.bias.zero_()
+        inner.head.weight.zero_()
+        inner.head.bias.zero_()
 
 
 @dataclass
 class FitOutcome:
-    """Training report plus the validation windows' forecasts (for conformal intervals)."""
+    """Training report plus each series' calibration forecasts and targets (scaled)."""
 
     result: TrainResult
-    val_forecasts: np.ndarray
-    val_targets: np.ndarray
+    val_forecasts: list[np.ndarray]
+    val_targets: list[np.ndarray]
 
 
-def _future_windows(future: np.ndarray | None, lookback: int, horizon: int) -> torch.Tensor | None:
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+
+
+def _future_windows(
+    future: list[np.ndarray] | None, lookback: int, horizon: int
+) -> torch.Tensor | None:
     if future is None:
         return None
-    tensor = torch.from_numpy(np.ascontiguousarray(future, dtype=np.float32))
-    return tensor[lookback:].unfold(0, horizon, 1).transpose(1, 2)
+    joined = _tensor(future[0] if len(future) == 1 else np.concatenate(future))
+    return joined[lookback:].unfold(0, horizon, 1).transpose(1, 2)
+
+
+def _global(positions: list[np.ndarray], offsets: list[int]) -> np.ndarray:
+    """Per-series window positions -> positions in the concatenated windows."""
+    parts = [np.asarray(p, dtype=np.int64) + o for p, o in zip(positions, offsets, strict=True)]
+    return np.concatenate(parts) if parts else np.array([], dtype=np.int64)
 
 
 def fit_network(
     net: nn.Module,
-    series: np.ndarray,
-    future: np.ndarray | None,
+    series: list[np.ndarray],
+    future: list[np.ndarray] | None,
     *,
     lookback: int,
     horizon: int,
-    train_idx: np.ndarray,
-    val_idx: np.ndarray,
-    calib_idx: np.ndarray | None = None,
+    train_idx: list[np.ndarray],
+    val_idx: list[np.ndarray],
+    calib_idx: list[np.ndarray] | None = None,
     settings: dict,
     n_threads: int | None,
 ) -> FitOutcome:
-    """Train ``net`` on windows of the scaled ``series`` (T, F) and score the calibration windows.
+    """Train ``net`` on windows drawn from every scaled series, then score calibration windows.
 
     Parameters
     ----------
     net : torch.nn.Module
         From :func:`build_network`.
-    series : np.ndarray of shape (T, F)
-        Scaled data, target in column 0.
-    future : np.ndarray of shape (T, K), optional
-        Future-known features aligned with ``series`` (window ``i`` uses rows
+    series : list of np.ndarray of shape (T_k, F)
+        Scaled data per series, target in column 0.
+    future : list of np.ndarray of shape (T_k, K), optional
+        Future-known features aligned with each series (window ``i`` uses rows
         ``i + lookback`` to ``i + lookback + horizon - 1``).
     lookback, horizon : int
         Window sizes.
-    train_idx, val_idx : np.ndarray
-        Window positions for training and for validation (early stopping, learning-rate
-        plateaus). ``val_idx`` may be empty: training then monitors the training loss.
-    calib_idx : np.ndarray, optional
-        Windows forecast after training for the conformal intervals; default ``val_idx``.
-        Not evaluated during training, so calibrating on the training windows (when there
-        is no validation tail) costs one forward pass, not one per epoch.
+    train_idx, val_idx : list of np.ndarray
+        Per series, window positions for training and for validation (early stopping,
+        learning-rate plateaus). A series' ``val_idx`` may be empty; all empty: training
+        monitors the training loss. One network is trained on the union, shuffled.
+    calib_idx : list of np.ndarray, optional
+        Per series, windows forecast after training for the conformal intervals; default
+        ``val_idx``. Not evaluated during training.
     settings : dict
         Keyword arguments of :func:`~tsrnn.nn.training.train_network`.
     n_threads : int, optional
         See :func:`~tsrnn.nn.training.thread_policy`.
     """
-    tensor = torch.from_numpy(np.ascontiguousarray(series, dtype=np.float32))
-    X, Y = make_windows(tensor, lookback, horizon)
+    X, Y, offsets = panel_windows([_tensor(s) for s in series], lookback, horizon)
     windows_future = _future_windows(future, lookback, horizon)
+    calib_idx = val_idx if calib_idx is None else calib_idx
     n_params = sum(p.numel() for p in net.parameters())
     with thread_policy(n_params, n_threads):
-        result = train_network(net, X, Y, train_idx, val_idx, future=windows_future, **settings)
-        calib = torch.as_tensor(val_idx if calib_idx is None else calib_idx, dtype=torch.long)
+        result = train_network(
+            net,
+            X,
+            Y,
+            _global(train_idx, offsets),
+            _global(val_idx, offsets),
+            future=windows_future,
+            **settings,
+        )
+        calib = torch.as_tensor(_global(calib_idx, offsets), dtype=torch.long)
         device = settings.get("device", "cpu")
         forecasts = predict_network(net, X, windows_future, device=device, index=calib)
-    return FitOutcome(result, forecasts, Y[calib].numpy().copy())
+    targets = Y[calib].numpy().copy()
+    cuts = np.cumsum([len(c) for c in calib_idx])[:-1]
+    return FitOutcome(result, np.split(forecasts, cuts), np.split(targets, cuts))
 
 
 def fine_tune(
     net: nn.Module,
-    series: np.ndarray,
-    future: np.ndarray | None,
+    series: list[np.ndarray],
+    future: list[np.ndarray] | None,
     *,
     lookback: int,
     horizon: int,
     settings: dict,
     n_threads: int | None,
 ) -> TrainResult:
-    """Continue training ``net`` on every window of the scaled ``series`` (T, F).
+    """Continue training ``net`` on every window of each scaled series (T_k, F).
 
     Used by ``update`` with ``fine_tune_epochs > 0``; ``settings`` as in :func:`fit_network`.
     """
-    tensor = torch.from_numpy(np.ascontiguousarray(series, dtype=np.float32))
-    X, Y = make_windows(tensor, lookback, horizon)
+    X, Y, offsets = panel_windows([_tensor(s) for s in series], lookback, horizon)
+    counts = [len(s) - lookback - horizon + 1 for s in series]
     n_params = sum(p.numel() for p in net.parameters())
     with thread_policy(n_params, n_threads):
         return train_network(
             net,
             X,
             Y,
-            np.arange(len(X)),
+            _global([np.arange(c) for c in counts], offsets),
             np.array([], dtype=np.int64),
             future=_future_windows(future, lookback, horizon),
             **settings,
         )
 
 
-def forecast_window(
+def forecast_windows(
     net: nn.Module,
-    window: np.ndarray,
+    windows: np.ndarray,
     future: np.ndarray | None,
     device: str,
     n_threads: int | None,
 ) -> np.ndarray:
-    """Forecast ``horizon`` scaled values from one input window of shape (lookback, F)."""
-    x = torch.from_numpy(np.ascontiguousarray(window, dtype=np.float32)).unsqueeze(0)
-    f = None if future is None else torch.from_numpy(np.asarray(future, np.float32)).unsqueeze(0)
+    """Forecast ``horizon`` scaled values from each input window (S, lookback, F) at once.
+
+    ``future`` is (S, horizon, K) or None; returns (S, horizon).
+    """
+    x = _tensor(windows)
+    f = None if future is None else _tensor(future)
     n_params = sum(p.numel() for p in net.parameters())
     with thread_policy(n_params, n_threads):
-        return predict_network(net, x, f, device=device)[0]
+        return predict_network(net, x, f, device=device)
 
 
 def export_weights(net: nn.Module) -> dict[str, np.ndarray]:

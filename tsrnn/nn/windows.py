@@ -108,3 +108,48 @@ def last_window(series: torch.Tensor, lookback: int) -> torch.Tensor:
             f"lookback must be between 1 and the series length {series.shape[0]}; got {lookback}."
         )
     return series[series.shape[0] - lookback :].unsqueeze(0)
+
+
+def panel_windows(
+    series: list[torch.Tensor], lookback: int, horizon: int
+) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+    """Windows over many series as views of one concatenated tensor, plus offsets.
+
+    The series are concatenated once (a copy of the rows, never of the windows) and
+    windowed with :func:`make_windows`; window ``offsets[k] + i`` is window ``i`` of
+    series ``k``. Windows that would straddle two series exist in the views but are
+    never indexed by callers that add offsets to per-series window positions.
+
+    Parameters
+    ----------
+    series : list of torch.Tensor of shape (T_k, F)
+        Each at least ``lookback + horizon`` rows long, with the same ``F``.
+    lookback, horizon : int
+
+    Returns
+    -------
+    X : torch.Tensor of shape (N, lookback, F)
+    Y : torch.Tensor of shape (N, horizon)
+    offsets : list of int
+        Row (and window) offset of each series in the concatenation.
+
+    Examples
+    --------
+    >>> X, Y, offsets = panel_windows([torch.arange(5.0), torch.arange(10.0, 14.0)], 2, 1)
+    >>> offsets, X[offsets[1] + 0, :, 0].tolist(), Y[offsets[1] + 1].tolist()
+    ([0, 5], [10.0, 11.0], [13.0])
+    """
+    tensors = [_as_2d(s) for s in series]
+    for k, tensor in enumerate(tensors):
+        if len(tensor) < lookback + horizon:
+            raise ValueError(
+                f"series {k} has {len(tensor)} steps; lookback + horizon needs at least "
+                f"{lookback + horizon}."
+            )
+    lengths = [len(t) for t in tensors]
+    offsets = [0]
+    for length in lengths[:-1]:
+        offsets.append(offsets[-1] + length)
+    joined = tensors[0] if len(tensors) == 1 else torch.cat(tensors)
+    X, Y = make_windows(joined, lookback, horizon)
+    return X, Y, offsets
