@@ -174,10 +174,10 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
             epochs=0 if constant else self.epochs,
             early_stopping=self.early_stopping,
         )
-        outcome = forecasting.fit_network(
-            self.net_,
-            self._scaled(values),
-            futures,
+        call = dict(
+            net=self.net_,
+            series=self._scaled(values),
+            future=futures,
             lookback=self.lookback,
             horizon=self.horizon,
             train_idx=[s[0] for s in splits],
@@ -186,6 +186,13 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
             settings=settings,
             n_threads=self.n_threads,
         )
+        if self.__dict__.get("_deferred") is not None:  # tsrnn.neural_batch trains it
+            self._deferred.append((call, values))
+            return
+        self._finish_fit(forecasting.fit_network(**call), values)
+
+    def _finish_fit(self, outcome, values: list[np.ndarray]) -> None:
+        """Keep the training report, calibration errors and input windows of a fit."""
         self.history_ = outcome.result.history
         self.best_epoch_ = outcome.result.best_epoch
         self.stopped_early_ = outcome.result.stopped_early
