@@ -145,6 +145,9 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
         """Train one network on all series; each array is one series' rows in time order."""
         from tsrnn.nn import forecasting
 
+        keep = None if self.max_history is None else max(self.max_history, self._min_length())
+        ys = [y if keep is None else y[-keep:] for y in ys]
+        covariates = [c if c is None or keep is None else c[-keep:] for c in covariates]
         values = [_rows(y, c) for y, c in zip(ys, covariates, strict=True)]
         device = self._device()  # fails before any work if CUDA is asked for but missing
         splits = [self._split(len(v)) for v in values]
@@ -173,6 +176,7 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
             self._settings(seed, device),
             epochs=0 if constant else self.epochs,
             early_stopping=self.early_stopping,
+            max_steps=self.max_steps,
         )
         call = dict(
             net=self.net_,

@@ -14,6 +14,14 @@ from tsrnn.nn.training import train_network  # noqa: E402
 LOOKBACK, HORIZON = 10, 3
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def _series(n: int, seed: int) -> torch.Tensor:
     rng = np.random.default_rng(seed)
     t = np.arange(n)
@@ -83,13 +91,18 @@ def test_networks_stay_independent():
         torch.testing.assert_close(value, twin[0].net.state_dict()[name], rtol=0, atol=1e-6)
 
 
-def test_max_steps_budget():
+def test_max_steps_budget_as_in_a_separate_fit():
+    settings = dict(epochs=50, batch_size=16, max_steps=7, early_stopping=None)
     jobs = _jobs("gru", False)
-    results = train_networks(
-        jobs, lookback=LOOKBACK, horizon=HORIZON, epochs=50, batch_size=16, max_steps=7
-    )
-    # 62-76 training windows: 4-5 batches an epoch, so 7 steps end in the second epoch
+    alone = [_alone(job, **settings) for job in jobs]
+    results = train_networks(jobs, lookback=LOOKBACK, horizon=HORIZON, **settings)
+    # 63-77 training windows: 4-5 batches an epoch, so 7 steps end in the second epoch
     assert [len(r.history) for r in results] == [2, 2, 2]
+    for job, result, (_, ref, ref_forecast) in zip(jobs, results, alone, strict=True):
+        assert len(ref.history) == 2 and result.stopped_early and ref.stopped_early
+        X, _ = make_windows(job.series, LOOKBACK, HORIZON)
+        forecast = predict_network(job.net, X, None, index=job.val_idx)
+        np.testing.assert_allclose(forecast, ref_forecast, atol=1e-5)
 
 
 def test_can_batch_refuses_mixed_or_dropout():
