@@ -67,6 +67,13 @@ def model_options(func):
                 show_default=True,
                 help="Neural models: use the other numeric columns as past covariates.",
             ),
+            click.option(
+                "--transform",
+                type=click.Choice(["none", "log", "boxcox"]),
+                default="none",
+                show_default=True,
+                help="Target transform for every model, inverted on output (positive data).",
+            ),
             click.option("--order", help="ARIMA order p,d,q (default: automatic)."),
             click.option("--seasonal-order", help="Seasonal ARIMA order P,D,Q,m."),
             click.option(
@@ -105,6 +112,7 @@ def model_params(model: str, opts: dict) -> dict:
     params["order"] = parse_int_tuple(opts.get("order"), "order", 3)
     params["seasonal_order"] = parse_int_tuple(opts.get("seasonal_order"), "seasonal-order", 4)
     params["target"] = opts.get("target")
+    params["transform"] = opts.get("transform")
     if model in NEURAL:
         params["verbose"] = not opts.get("quiet") and sys.stderr.isatty()
     return params

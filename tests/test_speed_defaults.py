@@ -83,3 +83,26 @@ def test_arima_searches_at_most_one_difference_by_default():
     )
     assert ARIMAForecaster(season_length=1).fit(y).order_[1] == 1
     assert ARIMAForecaster(season_length=1, max_d=2).fit(y).order_[1] == 2
+
+
+def test_cli_backtest_defaults_follow_the_frequency(tmp_path):
+    from click.testing import CliRunner
+
+    from tsrnn.cli.main import main
+
+    report = tmp_path / "r.md"
+    args = ["backtest", "datasets/weather_seattle_daily.csv", "--target", "temp_max"]
+    args += ["--models", "naive,seasonal-naive", "--folds", "4", "--report", str(report)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    text = report.read_text()
+    # 1461 days, horizon 7, 4 folds: step ceil(358 / 3) = 120, the folds span 367 days
+    assert "4 folds 120 steps apart (default): test windows span the last 367 steps" in text
+    assert "at least one season cycle of 365 steps" in text
+    assert "| baseline of the tests | seasonal-naive |" in text.replace("  ", " ")
+    stock = ["backtest", "datasets/stock_msft_daily.csv", "--target", "close", "--folds", "3"]
+    stock += ["--models", "naive,drift", "--step", "5", "--transform", "log"]
+    logged = CliRunner().invoke(main, stock)
+    assert logged.exit_code == 0, logged.output
+    zero = CliRunner().invoke(main, [*args[:-2], "--transform", "log"])
+    assert zero.exit_code != 0 and "value 0.0 is not positive" in zero.output
