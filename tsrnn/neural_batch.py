@@ -56,7 +56,7 @@ def fit_together(models: list, ys: list[pd.Series | pd.DataFrame]) -> list:
         pending.append(deferred[0] if deferred else None)
     todo = [(model, item) for model, item in zip(models, pending, strict=True) if item]
     if todo:
-        from tsrnn.nn.batched import fit_networks
+        from tsrnn.nn.batched_fit import fit_networks
 
         outcomes = fit_networks([call for _, (call, _) in todo])
         for (model, (_, values)), outcome in zip(todo, outcomes, strict=True):

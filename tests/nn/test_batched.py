@@ -111,3 +111,24 @@ def test_can_batch_refuses_mixed_or_dropout():
     assert not can_batch([a, RecurrentNet("gru", 1, 8, 1, 0.0, HORIZON)])
     assert not can_batch([RecurrentNet("lstm", 1, 8, 2, 0.3, HORIZON)])
     assert not can_batch([a, LastValueAnchor(RecurrentNet("lstm", 1, 8, 1, 0.0, HORIZON))])
+
+
+def test_backtest_folds_fitted_together_match_separate_fits():
+    import pandas as pd
+
+    from tsrnn import ExpandingWindowSplitter, LSTMForecaster, backtest
+
+    rng = np.random.default_rng(0)
+    y = pd.Series(
+        10 + np.sin(np.arange(160) / 4) + 0.1 * rng.normal(size=160),
+        index=pd.date_range("2024-01-01", periods=160),
+    )
+    model = LSTMForecaster(lookback=8, horizon=3, hidden_size=8, epochs=4, random_state=0)
+    splitter = ExpandingWindowSplitter(horizon=3, n_folds=3, step=5)
+    joint = backtest(model, y, splitter)
+    alone = backtest(model, y, splitter, fit_together=False)
+    # the same trajectories up to float32 rounding (see above): 1e-4 on values of ~10
+    np.testing.assert_allclose(joint.forecasts["forecast"], alone.forecasts["forecast"], atol=1e-4)
+    np.testing.assert_allclose(joint.forecasts["upper"], alone.forecasts["upper"], atol=1e-3)
+    assert list(joint.timings["action"]) == ["fit"] * 3
+    assert joint.final_models["lstm"].best_epoch_ == alone.final_models["lstm"].best_epoch_

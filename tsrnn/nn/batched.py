@@ -19,7 +19,8 @@ weights or Adam state) and dropped from the computation. The result equals K sep
 fits with the same seeds up to floating-point rounding (the grouped products sum in a
 different order than ``nn.LSTM``'s kernels); ``tests/nn/test_batched.py`` bounds it.
 
-Dropout between stacked layers is not supported here (its random masks could not match
+Estimator fits go through :func:`tsrnn.nn.batched_fit.fit_networks`, which decides what
+can train together. Dropout between stacked layers is not supported here (its random masks could not match
 a separate fit); callers fall back to separate fits for ``dropout > 0``.
 """
 
@@ -33,26 +34,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from tsrnn.nn import forecasting
 from tsrnn.nn.modules import LastValueAnchor, RecurrentNet
 from tsrnn.nn.networks import GRUNet, LSTMNet, RNNNet
-from tsrnn.nn.training import (
-    EVAL_BATCH_SIZE,
-    TrainResult,
-    predict_network,
-    resolve_device,
-    thread_policy,
-)
-from tsrnn.nn.windows import make_windows
+from tsrnn.nn.training import EVAL_BATCH_SIZE, TrainResult, resolve_device
 
-__all__ = ["NetworkJob", "train_networks", "can_batch", "fit_networks"]
+__all__ = ["NetworkJob", "train_networks", "can_batch"]
 
 #: Network classes whose forward pass the stacked cells reproduce exactly (a registered
 #: subclass may change ``forward``, so subclasses are not batched).
 _BATCHABLE = (RecurrentNet, LSTMNet, GRUNet, RNNNet)
-#: Training settings that must agree for fits to train together (seeds may differ).
-_SHARED = ("epochs", "batch_size", "learning_rate", "loss", "gradient_clip", "early_stopping")
-_SHARED += ("lr_patience", "device", "max_steps")
 
 _GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 _BETAS, _EPS = (0.9, 0.999), 1e-8
@@ -460,84 +450,3 @@ def _evaluate(stacked, data, val, criterion, horizon, device) -> list[float | No
         None if len(v) == 0 else float(total) / len(v)
         for v, total in zip(val, totals.cpu(), strict=True)
     ]
-
-
-def _batchable(call: dict) -> bool:
-    settings = call["settings"]
-    return (
-        len(call["series"]) == 1
-        and settings.get("epochs", 100) > 0
-        and not settings.get("verbose")
-        and settings.get("epoch_callback") is None
-        and can_batch([call["net"]])
-    )
-
-
-def _group_key(call: dict) -> tuple:
-    inner, anchored = _inner(call["net"])
-    shapes = tuple((k, tuple(v.shape)) for k, v in inner.state_dict().items())
-    settings = tuple(repr(call["settings"].get(name)) for name in _SHARED)
-    future = call["future"] is not None
-    return (inner.cell, anchored, shapes, settings, call["lookback"], call["horizon"], future)
-
-
-def fit_networks(calls: list[dict]) -> list[forecasting.FitOutcome]:
-    """:func:`~tsrnn.nn.forecasting.fit_network` for each call, batching what can be.
-
-    Calls on one series each, with networks and settings that agree (seeds may
-    differ), train together in :func:`train_networks`; the others (panels, dropout,
-    constant series, custom networks, progress bars) one after another.
-
-    Parameters
-    ----------
-    calls : list of dict
-        Keyword arguments of :func:`~tsrnn.nn.forecasting.fit_network`.
-
-    Returns
-    -------
-    list of FitOutcome
-        In the order of ``calls``.
-    """
-    outcomes: list[forecasting.FitOutcome | None] = [None] * len(calls)
-    groups: dict[tuple, list[int]] = {}
-    for i, call in enumerate(calls):
-        if _batchable(call):
-            groups.setdefault(_group_key(call), []).append(i)
-    for members in groups.values():
-        if len(members) > 1:
-            for i, outcome in zip(members, _fit_group([calls[i] for i in members]), strict=True):
-                outcomes[i] = outcome
-    for i, call in enumerate(calls):
-        if outcomes[i] is None:
-            outcomes[i] = forecasting.fit_network(**call)
-    return outcomes
-
-
-def _fit_group(calls: list[dict]) -> list[forecasting.FitOutcome]:
-    first = calls[0]
-    lookback, horizon, settings = first["lookback"], first["horizon"], first["settings"]
-    jobs = [
-        NetworkJob(
-            call["net"],
-            forecasting._tensor(call["series"][0]),
-            None if call["future"] is None else forecasting._tensor(call["future"][0]),
-            np.asarray(call["train_idx"][0]),
-            np.asarray(call["val_idx"][0]),
-            int(call["settings"].get("seed", 0)),
-        )
-        for call in calls
-    ]
-    options = {k: settings[k] for k in _SHARED if k in settings}
-    n_params = sum(p.numel() for call in calls for p in call["net"].parameters())
-    with thread_policy(n_params, first["n_threads"]):
-        results = train_networks(jobs, lookback=lookback, horizon=horizon, **options)
-        outcomes = []
-        for call, job, result in zip(calls, jobs, results, strict=True):
-            X, Y = make_windows(job.series, lookback, horizon)
-            future = forecasting._future_windows(call["future"], lookback, horizon)
-            calib = call["calib_idx"][0] if call.get("calib_idx") else call["val_idx"][0]
-            calib = torch.as_tensor(np.asarray(calib), dtype=torch.long)
-            device = options.get("device", "cpu")
-            forecasts = predict_network(job.net, X, future, device=device, index=calib)
-            outcomes.append(forecasting.FitOutcome(result, [forecasts], [Y[calib].numpy().copy()]))
-    return outcomes
