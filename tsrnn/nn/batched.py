@@ -378,7 +378,7 @@ def train_networks(
                 steps_done[k] += 1
         counts = [len(o) for o in orders]
         train_losses = (totals.cpu() / torch.tensor([max(c, 1) for c in counts])).tolist()
-        val_losses = _evaluate(stacked, data, val, criterion, horizon, torch_device)
+        val_losses = _evaluate(stacked, data, val, criterion, horizon, torch_device, active)
         seconds = time.perf_counter() - start
         for k in range(n_models):
             if not active[k]:
@@ -433,20 +433,22 @@ def _plateau(k: int, value: float, lr: torch.Tensor, best: list, bad: list, pati
         bad[k] = 0
 
 
-def _evaluate(stacked, data, val, criterion, horizon, device) -> list[float | None]:
-    """Mean validation loss of each network over its own windows (None without any)."""
-    longest = max(len(v) for v in val)
-    if longest == 0:
-        return [None] * len(val)
-    totals = torch.zeros(len(val), device=device)
+def _evaluate(stacked, data, val, criterion, horizon, device, active) -> list[float | None]:
+    """Mean validation loss of each active network over its own windows (else None)."""
+    rows = [k for k, on in enumerate(active) if on and len(val[k])]
+    out: list[float | None] = [None] * len(val)
+    if not rows:
+        return out
+    rows_t = None if len(rows) == len(val) else torch.tensor(rows, device=device)
+    totals = torch.zeros(len(rows), device=device)
+    longest = max(len(val[k]) for k in rows)
     with torch.no_grad():
         for start in range(0, longest, EVAL_BATCH_SIZE):
-            parts = [v[start : start + EVAL_BATCH_SIZE] for v in val]
+            parts = [val[k][start : start + EVAL_BATCH_SIZE] for k in rows]
             idx, mask = _padded(parts, max(len(p) for p in parts), device)
             xb, yb, fb = data.gather(idx)
-            err = criterion(stacked.forward(xb, fb), yb) * mask.unsqueeze(-1)
+            err = criterion(stacked.forward(xb, fb, rows_t), yb) * mask.unsqueeze(-1)
             totals += err.sum((1, 2)) / horizon
-    return [
-        None if len(v) == 0 else float(total) / len(v)
-        for v, total in zip(val, totals.cpu(), strict=True)
-    ]
+    for k, total in zip(rows, totals.cpu(), strict=True):
+        out[k] = float(total) / len(val[k])
+    return out
