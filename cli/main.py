@@ -21,6 +21,7 @@ from tsrnn.cli.options import (
     emit,
     fit_model,
     format_option,
+    id_col_option,
     model_option,
     model_options,
 )
@@ -66,6 +67,7 @@ def main(debug: bool) -> None:
 @main.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @data_options
+@id_col_option
 @model_option
 @model_options
 @coverage_option
@@ -79,10 +81,13 @@ def forecast(
 ) -> None:
     """Forecast the next --horizon steps of a series in a CSV file.
 
-    Prints one row per future step: date,forecast,lower,upper.
+    Prints one row per future step: date,forecast,lower,upper. With --id-col, every
+    series of the file is forecast: ID_COL,date,forecast,lower,upper.
     """
     from tsrnn.cli.output import forecast_table
 
+    if plot and opts.get("id_col"):
+        raise click.UsageError("--plot shows one series; leave out --id-col to plot one.")
     estimator, loaded = fit_model(data, model, opts)
     table = forecast_table(estimator.predict(), estimator.predict_interval(coverage=coverage))
     if plot:
@@ -95,6 +100,7 @@ def forecast(
 @main.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @data_options
+@id_col_option
 @model_option
 @model_options
 @click.option("--save", "save_path", required=True, help="Model file to write (e.g. model.tsrnn).")
@@ -102,8 +108,9 @@ def fit(data: Path, model: str, save_path: str, **opts) -> None:
     """Fit a model on a CSV file and save it to a model file."""
     estimator, loaded = fit_model(data, model, opts)
     estimator.save(save_path)
+    series = f"{len(estimator.series_ids_)} series, " if loaded.id_col else ""
     click.echo(
-        f"saved {model} fitted on {loaded.source} ({len(loaded.frame)} rows of "
+        f"saved {model} fitted on {loaded.source} ({series}{len(loaded.frame)} rows of "
         f"'{loaded.target}', up to {estimator.cutoff_}) to {save_path}",
         err=True,
     )
@@ -119,6 +126,11 @@ def fit(data: Path, model: str, save_path: str, **opts) -> None:
 )
 @click.option("--date-col", help="Column of timestamps in --data.")
 @click.option(
+    "--id-col",
+    help="Column of series ids in --data (default for a model fitted on many series: the "
+    "id column it was fitted with).",
+)
+@click.option(
     "--horizon", type=click.IntRange(min=1), help="Steps to forecast (default: the model's)."
 )
 @coverage_option
@@ -128,6 +140,7 @@ def predict(
     model_file: Path,
     newer: Path | None,
     date_col: str | None,
+    id_col: str | None,
     horizon: int | None,
     coverage: float,
     output: str | None,
@@ -136,16 +149,20 @@ def predict(
     """Forecast with a saved model, optionally after updating it with newer data."""
     from tsrnn.cli.output import forecast_table
     from tsrnn.io import read_csv
+    from tsrnn.panel import fitted_on_panel
     from tsrnn.persistence import load
 
     estimator = load(model_file)
     if newer is not None:
+        if id_col is None and fitted_on_panel(estimator):
+            id_col = estimator.panel_names_[0]
         loaded = read_csv(
             newer,
             estimator.target_name_,
             date_col,
             freq=estimator.freq_,
-            covariates=bool(estimator.covariate_names_),
+            covariates=bool(getattr(estimator, "covariate_names_", None)),
+            id_col=id_col,
         )
         estimator.update(loaded.frame)
     table = forecast_table(

@@ -129,6 +129,7 @@ def load_data(data_path: Path, opts: dict, covariates: bool):
         freq=opts.get("freq"),
         missing=opts.get("missing", "interpolate"),
         covariates=covariates,
+        id_col=opts.get("id_col"),
     )
 
 
@@ -159,6 +160,11 @@ def emit(table, fmt: str, output: str | None) -> None:
         click.echo(render(table, fmt), nl=False)
 
 
+id_col_option = click.option(
+    "--id-col",
+    help="Column of series ids: the CSV holds many series (one row per series and date); "
+    "every series is forecast.",
+)
 coverage_option = click.option(
     "--coverage",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),

@@ -11,7 +11,7 @@ from tsrnn.io import atomic_write
 
 
 def forecast_table(point: pd.Series, interval: pd.DataFrame) -> pd.DataFrame:
-    """The ``date,forecast,lower,upper`` table of the contract."""
+    """The ``date,forecast,lower,upper`` table of the contract (``ID,date,...`` for a panel)."""
     table = pd.DataFrame(
         {
             "forecast": point.to_numpy(),
@@ -20,7 +20,10 @@ def forecast_table(point: pd.Series, interval: pd.DataFrame) -> pd.DataFrame:
         },
         index=point.index,
     )
-    table.index.name = "date"
+    if isinstance(table.index, pd.MultiIndex):
+        table.index = table.index.set_names([table.index.names[0], "date"])
+    else:
+        table.index.name = "date"
     return table
 
 
@@ -41,7 +44,7 @@ def table_number(value: float) -> str:
 def render(table: pd.DataFrame, fmt: str) -> str:
     """Render a forecast table as ``csv``, ``json`` (records) or an aligned ``table``."""
     frame = table.reset_index()
-    frame["date"] = _date_strings(table.index)
+    frame["date"] = _date_strings(pd.DatetimeIndex(table.index.get_level_values("date")))
     if fmt == "json":
         return json.dumps(frame.to_dict(orient="records"), indent=1) + "\n"
     if fmt == "table":

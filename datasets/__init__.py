@@ -27,7 +27,15 @@ import pandas as pd
 
 from tsrnn.exceptions import DataError, DatasetNotFoundError
 
-__all__ = ["DATASETS", "DatasetInfo", "dataset_path", "list_datasets", "load_dataset"]
+__all__ = [
+    "DATASETS",
+    "PANELS",
+    "DatasetInfo",
+    "dataset_path",
+    "list_datasets",
+    "load_dataset",
+    "load_panel",
+]
 
 _USD = "USD"
 _ADJ = "USD, split- and dividend-adjusted"
@@ -309,3 +317,69 @@ def load_dataset(
         obj = _fill(obj, info.kind)
     obj.attrs = {"dataset": info.name, "filled": n_missing if fill else 0}
     return obj
+
+
+PANELS: MappingProxyType[str, tuple[tuple[str, ...], str]] = MappingProxyType(
+    {
+        "stocks": (("aapl", "ibm", "goog", "msft"), "adj_close"),
+        "weather": (("seattle", "clemson"), "temp_max"),
+    }
+)
+"""Bundled panels: name -> (datasets, name of the panel's series)."""
+
+
+def load_panel(
+    name: str | list[str] | tuple[str, ...], target: str | None = None, fill: bool = True
+) -> pd.Series:
+    """Load several bundled datasets as one panel (a ragged one: each keeps its own dates).
+
+    Parameters
+    ----------
+    name : str or list of str
+        ``"stocks"`` (aapl, ibm, goog, msft on business days: each stock's adjusted
+        close), ``"weather"`` (seattle, clemson daily maximum temperature; seattle in °C,
+        clemson in °F, as shipped), or a list of dataset names of one frequency.
+    target : str, optional
+        Column to take from every dataset; by default each dataset's documented target.
+    fill : bool, default True
+        Fill missing values as :func:`load_dataset` does.
+
+    Returns
+    -------
+    pandas.Series
+        On a (``"series"``, ``"date"``) ``MultiIndex``, series in the order given; named
+        after the panel (``adj_close``, ``temp_max``) or ``target``.
+        ``attrs["filled"]`` maps each series to the number of values filled.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        If a name is neither a panel nor a bundled dataset.
+    DataError
+        If the datasets have different frequencies, or ``target`` is not a column of one.
+
+    Examples
+    --------
+    >>> from tsrnn.datasets import load_panel
+    >>> y = load_panel("stocks")
+    >>> y.index.names, list(y.index.unique("series"))
+    (FrozenList(['series', 'date']), ['aapl', 'ibm', 'goog', 'msft'])
+    """
+    if isinstance(name, str) and name.strip().lower() in PANELS:
+        members, label = PANELS[name.strip().lower()]
+    else:
+        members = [name] if isinstance(name, str) else list(name)
+        if not members:
+            raise DataError("load_panel needs at least one dataset name.")
+        label = None
+    infos = [_info(member) for member in members]
+    freqs = {info.freq for info in infos}
+    if len(freqs) > 1:
+        listed = ", ".join(f"{info.name} ({info.freq})" for info in infos)
+        raise DataError(f"a panel has one frequency; these datasets have several: {listed}.")
+    parts = {info.name: load_dataset(info.name, target=target, fill=fill) for info in infos}
+    filled = {key: part.attrs["filled"] for key, part in parts.items()}
+    panel = pd.concat(list(parts.values()), keys=list(parts), names=["series", "date"])
+    panel.name = target or label or infos[0].target
+    panel.attrs = {"filled": filled}
+    return panel

@@ -47,7 +47,15 @@ def _line_count(path: Path) -> int:
 def test_registry_names_and_public_api():
     assert list(ds.DATASETS) == NAMES
     assert sorted(ds.__all__) == sorted(
-        ["DATASETS", "DatasetInfo", "dataset_path", "list_datasets", "load_dataset"]
+        [
+            "DATASETS",
+            "PANELS",
+            "DatasetInfo",
+            "dataset_path",
+            "list_datasets",
+            "load_dataset",
+            "load_panel",
+        ]
     )
     for public in ds.__all__:
         assert hasattr(ds, public)

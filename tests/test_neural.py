@@ -1,8 +1,8 @@
-"""The neural core as a global model, through its panel hooks (HELPERS interface 2).
+"""The neural core as a global model: one network over a panel, through the public API.
 
-These tests drive ``_fit_panel`` / ``_predict_panel`` / ``_update_panel`` directly, as
-the base layer does, so they pin the core's behaviour independent of panel parsing;
-``tests/test_neural_panels.py`` goes through the public panel API.
+Windows, per-series scaling and calibration are checked against hand computations;
+forecasts against their own series' levels and dates; a one-series panel against the
+plain-series fit, exactly.
 """
 
 from __future__ import annotations
@@ -28,15 +28,18 @@ def _panel(lengths=(60, 45), levels=(10.0, 1000.0), seed=0):
     return out
 
 
+def _as_panel(ys, end="2024-06-30"):
+    """A ragged dict panel: series k ends k days before ``end``."""
+    out = {}
+    for k, y in enumerate(ys):
+        last = pd.Timestamp(end) - pd.Timedelta(days=k)
+        index = pd.date_range(end=last, periods=len(y), freq="D", name="date")
+        out[f"s{k}"] = pd.Series(y, index=index, name="y")
+    return out
+
+
 def _fit_hooks(model, ys, end="2024-06-30"):
-    """What the base layer does before ``_fit_panel``: ids, cutoffs, frequency, target."""
-    model.freq_, model.target_name_, model.covariate_names_ = "D", "y", []
-    model.series_ids_ = [f"s{k}" for k in range(len(ys))]
-    model.cutoffs_ = [pd.Timestamp(end) - pd.Timedelta(days=k) for k in range(len(ys))]
-    model.cutoff_ = max(model.cutoffs_)
-    model._check_params()
-    model._fit_panel(ys, [None] * len(ys))
-    return model
+    return model.fit(_as_panel(ys, end))
 
 
 def test_one_network_trains_on_windows_of_every_series_and_none_straddles(monkeypatch):
@@ -70,57 +73,95 @@ def test_one_network_trains_on_windows_of_every_series_and_none_straddles(monkey
 
 def test_one_series_panel_equals_the_plain_series_fit():
     y = _panel(lengths=(70,), levels=(10.0,))[0]
-    single = LSTMForecaster(**TINY, calendar_features=True).fit(make_series(y, end_date(70)))
-    panel = _fit_hooks(LSTMForecaster(**TINY, calendar_features=True), [y], end="2024-03-10")
-    np.testing.assert_array_equal(panel._predict_panel(5)[0], single.predict(5).to_numpy())
-    lower, upper = panel._predict_interval_panel(3, 0.8)[0]
-    reference = single.predict_interval(coverage=0.8)
-    np.testing.assert_array_equal(lower, reference["lower"].to_numpy())
-    np.testing.assert_array_equal(upper, reference["upper"].to_numpy())
+    single = LSTMForecaster(**TINY, calendar_features=True).fit(make_series(y, "2024-01-01"))
+    panel = LSTMForecaster(**TINY, calendar_features=True).fit({"only": single_series(y)})
+    forecast = panel.predict(5)
+    assert forecast.index.names == ["series", "date"]
+    np.testing.assert_array_equal(forecast.loc["only"].to_numpy(), single.predict(5).to_numpy())
+    assert forecast.loc["only"].index.equals(single.predict(5).index)
+    np.testing.assert_array_equal(
+        panel.predict_interval(coverage=0.8).loc["only"].to_numpy(),
+        single.predict_interval(coverage=0.8).to_numpy(),
+    )
 
 
-def end_date(n):
-    """Start date such that ``n`` daily rows end on 2024-03-10."""
-    return str((pd.Timestamp("2024-03-10") - pd.Timedelta(days=n - 1)).date())
+def single_series(y):
+    return make_series(y, "2024-01-01")
 
 
-def test_per_series_scaling_keeps_each_forecast_on_its_own_level():
+def test_forecasts_continue_each_series_on_its_own_level_and_dates():
     ys = _panel()
-    model = _fit_hooks(GRUForecaster(**TINY), ys)
-    forecasts = model._predict_panel(3)
-    assert abs(forecasts[0].mean() - 10) < 2 and abs(forecasts[1].mean() - 1000) < 200
-    intervals = model._predict_interval_panel(3, 0.9)
-    widths = [np.mean(upper - lower) for lower, upper in intervals]
-    assert widths[1] > 20 * widths[0]  # calibrated per series, in each series' units
+    model = GRUForecaster(**TINY).fit(_as_panel(ys))
+    forecast = model.predict(4)  # past the trained horizon 3: a recursive roll-out
+    assert list(forecast.index.get_level_values("series").unique()) == ["s0", "s1"]
+    s0, s1 = forecast.loc["s0"], forecast.loc["s1"]
+    assert s0.index[0] == pd.Timestamp("2024-07-01") and s1.index[0] == pd.Timestamp("2024-06-30")
+    assert len(s0) == len(s1) == 4
+    assert abs(s0.mean() - 10) < 2 and abs(s1.mean() - 1000) < 200
+    intervals = model.predict_interval(coverage=0.9)
+    widths = (intervals["upper"] - intervals["lower"]).groupby(level="series").mean()
+    assert widths["s1"] > 20 * widths["s0"]  # calibrated per series, in each series' units
+    point = model.predict()
+    assert ((intervals["lower"] < point) & (point < intervals["upper"])).all()
     with pytest.raises(AttributeError, match="use series_scalers_"):
         _ = model.scaler_
 
 
 def test_update_moves_only_the_named_series_and_fine_tunes_on_them():
     ys = _panel()
-    model = _fit_hooks(LSTMForecaster(**TINY), ys)
-    before = [f.copy() for f in model._predict_panel(3)]
+    model = LSTMForecaster(**TINY).fit(_as_panel(ys))
+    before = model.predict()
     weights = {k: v.clone() for k, v in model.net_.state_dict().items()}
-    model._update_panel({1: (np.array([900.0, 950.0]), None)})
-    after = model._predict_panel(3)
-    np.testing.assert_array_equal(after[0], before[0])
-    assert not np.array_equal(after[1], before[1])
+    newer = pd.Series([900.0, 950.0], index=pd.date_range("2024-06-30", periods=2), name="y")
+    model.update({"s1": newer})
+    after = model.predict()
+    pd.testing.assert_series_equal(after.loc["s0"], before.loc["s0"])
+    assert after.loc["s1"].index[0] == pd.Timestamp("2024-07-02")
+    assert model.cutoffs_ == [pd.Timestamp("2024-06-30"), pd.Timestamp("2024-07-01")]
     np.testing.assert_array_equal(model.series_recent_[1][-2:, 0], [900.0, 950.0])
     for k, v in model.net_.state_dict().items():
         torch.testing.assert_close(v, weights[k])  # fine_tune_epochs=0: weights unchanged
-    tuned = _fit_hooks(LSTMForecaster(**TINY, fine_tune_epochs=2), ys)
-    tuned._update_panel({1: (np.array([900.0, 950.0]), None)})
+    tuned = LSTMForecaster(**TINY, fine_tune_epochs=2).fit(_as_panel(ys))
+    tuned.update({"s1": newer})
     assert any(not torch.equal(v, weights[k]) for k, v in tuned.net_.state_dict().items())
 
 
 def test_panel_model_saves_and_loads_as_one_file(tmp_path):
     import tsrnn
 
-    model = _fit_hooks(LSTMForecaster(**TINY, calendar_features=True), _panel())
+    model = LSTMForecaster(**TINY, calendar_features=True).fit(_as_panel(_panel()))
     model.save(tmp_path / "panel.tsrnn")
     loaded = tsrnn.load(tmp_path / "panel.tsrnn")
     assert loaded.series_ids_ == ["s0", "s1"]
     assert loaded.cutoffs_ == model.cutoffs_
-    for a, b in zip(loaded._predict_panel(5), model._predict_panel(5), strict=True):
-        np.testing.assert_array_equal(a, b)
+    pd.testing.assert_series_equal(loaded.predict(5), model.predict(5))
+    pd.testing.assert_frame_equal(loaded.predict_interval(), model.predict_interval())
     np.testing.assert_allclose(loaded.series_scalers_[1].mean_, model.series_scalers_[1].mean_)
+
+
+def test_global_model_trains_on_the_bundled_stock_panel():
+    from tsrnn.datasets import load_panel
+
+    y = load_panel("stocks")
+    y = y.groupby(level="series", sort=False).tail(300)
+    model = LSTMForecaster(lookback=20, horizon=5, hidden_size=8, epochs=2, random_state=0)
+    forecast = model.fit(y).predict()
+    assert model.series_ids_ == ["aapl", "ibm", "goog", "msft"]
+    assert len(model.series_scalers_) == 4
+    last = y.groupby(level="series", sort=False).last()
+    ratio = forecast.groupby(level="series", sort=False).mean() / last
+    assert ((ratio > 0.9) & (ratio < 1.1)).all()  # each stock near its own last price
+    assert forecast.loc["msft"].index[0] == pd.Timestamp("2017-11-13")
+
+
+def test_warm_start_on_the_same_panel_continues_from_the_fitted_network():
+    ys = _panel()
+    model = LSTMForecaster(**dict(TINY, epochs=1), warm_start=True).fit(_as_panel(ys))
+    net, scalers = model.net_, model.series_scalers_
+    longer = _as_panel([np.r_[y, y[-7:]] for y in ys], end="2024-07-07")
+    model.fit(longer)
+    assert model.net_ is net and model.series_scalers_ is scalers
+    assert model.cutoffs_[0] == pd.Timestamp("2024-07-07")
+    other = {"s0": _as_panel(ys)["s0"], "new": _as_panel(ys)["s1"]}
+    model.fit(other)  # other series: a fresh network and fresh scalers
+    assert model.net_ is not net and model.series_ids_ == ["s0", "new"]

@@ -96,6 +96,9 @@ class ARIMAForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -190,6 +193,7 @@ class ARIMAForecaster(BaseForecaster):
         horizon: int = 7,
         target: str | None = None,
         freq: str | None = None,
+        n_jobs: int | None = None,
     ):
         self.order = order
         self.seasonal_order = seasonal_order
@@ -210,6 +214,7 @@ class ARIMAForecaster(BaseForecaster):
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------ public API
     def fit(self, y: pd.Series | pd.DataFrame, X: pd.DataFrame | None = None) -> ARIMAForecaster:

@@ -4,7 +4,9 @@
 input, the fitted time axis (``cutoff_``, ``freq_``), future timestamps, horizon and
 coverage checks, ``update`` bookkeeping and ``save``. A concrete forecaster implements
 five small hooks on numpy arrays: ``_fit``, ``_predict``, ``_predict_interval``,
-``_update`` and ``_min_length``.
+``_update`` and ``_min_length``. A panel (many series, :mod:`tsrnn.panel`) is handed
+to :mod:`tsrnn._panel_models`, which fits a clone per series, or calls the ``_*_panel`` hooks of
+a global model (``_global_model = True``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from tsrnn import _panel_models as panel_models
 from tsrnn.exceptions import DataError, InputError, NotEnoughDataError
+from tsrnn.panel import fitted_on_panel, is_panel
 from tsrnn.validation import prepare_frame
 
 __all__ = ["BaseForecaster"]
@@ -32,6 +36,8 @@ class BaseForecaster(BaseEstimator):
 
     #: Whether the other numeric columns of a DataFrame ``y`` are used as covariates.
     _uses_covariates = False
+    #: Whether one model learns from all series of a panel (else one clone per series).
+    _global_model = False
 
     # ------------------------------------------------------------------ hooks
     def _fit(self, y: np.ndarray, covariates: np.ndarray | None) -> None:
@@ -47,8 +53,26 @@ class BaseForecaster(BaseEstimator):
         raise NotImplementedError
 
     def _min_length(self) -> int:
-        """Fewest observations ``fit`` accepts."""
+        """Fewest observations ``fit`` accepts (per series on a panel)."""
         return 2
+
+    # Global models only. Arrays are in the order of ``self.series_ids_``; the base layer
+    # sets ``series_ids_`` and ``cutoffs_`` before ``_fit_panel`` and advances ``cutoffs_``
+    # after ``_update_panel``.
+    def _fit_panel(self, ys: list[np.ndarray], covariates: list[np.ndarray | None]) -> None:
+        raise NotImplementedError
+
+    def _predict_panel(self, horizon: int) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def _predict_interval_panel(
+        self, horizon: int, coverage: float
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        raise NotImplementedError
+
+    def _update_panel(self, updates: dict[int, tuple[np.ndarray, np.ndarray | None]]) -> None:
+        """``updates`` maps a position in ``series_ids_`` to that series' new rows."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------ public API
     def fit(self, y: pd.Series | pd.DataFrame, X: pd.DataFrame | None = None) -> BaseForecaster:
@@ -56,11 +80,13 @@ class BaseForecaster(BaseEstimator):
 
         Parameters
         ----------
-        y : pd.Series or pd.DataFrame
+        y : pd.Series or pd.DataFrame, or a panel
             Observations on a ``DatetimeIndex``. For a DataFrame, the column named by the
             ``target`` parameter is forecast (the only column needs no name); models
             that use covariates take the other numeric columns as past covariates.
             Missing values and gaps are interpolated with a :class:`~tsrnn.DataWarning`.
+            A panel (a dict of series, or pandas on a (series id, timestamp)
+            ``MultiIndex``) fits every series; see :mod:`tsrnn.panel`.
         X : pd.DataFrame, optional
             Future-known regressors, for models that support them.
 
@@ -78,6 +104,9 @@ class BaseForecaster(BaseEstimator):
             If ``y`` is shorter than the model needs; the message gives the minimum.
         """
         self._check_horizon(self.horizon, "horizon")
+        if is_panel(y):
+            return panel_models.fit_panel(self, y, X)
+        panel_models.forget_panel(self)
         frame, target, freq = self._validate_y(y)
         minimum = self._min_length()
         if len(frame) < minimum:
@@ -106,10 +135,13 @@ class BaseForecaster(BaseEstimator):
         Returns
         -------
         pd.Series
-            Point forecasts indexed by the future timestamps, named like the target.
+            Point forecasts indexed by the future timestamps, named like the target;
+            for a panel, on a (series id, timestamp) ``MultiIndex``.
         """
         check_is_fitted(self, "cutoff_")
         steps = self._resolve_horizon(horizon)
+        if fitted_on_panel(self):
+            return panel_models.predict_panel(self, steps)
         values = np.asarray(self._predict(steps), dtype=float)
         return pd.Series(values, index=self._future_index(steps), name=self.target_name_)
 
@@ -126,7 +158,8 @@ class BaseForecaster(BaseEstimator):
         Returns
         -------
         pd.DataFrame
-            Columns ``lower`` and ``upper`` on the future timestamps.
+            Columns ``lower`` and ``upper`` on the future timestamps (for a panel, on a
+            (series id, timestamp) ``MultiIndex``).
         """
         check_is_fitted(self, "cutoff_")
         steps = self._resolve_horizon(horizon)
@@ -138,6 +171,8 @@ class BaseForecaster(BaseEstimator):
             raise InputError(
                 f"coverage must be a number between 0 and 1 (exclusive); got {coverage!r}."
             )
+        if fitted_on_panel(self):
+            return panel_models.predict_interval_panel(self, steps, float(coverage))
         lower, upper = self._predict_interval(steps, float(coverage))
         return pd.DataFrame({"lower": lower, "upper": upper}, index=self._future_index(steps))
 
@@ -149,7 +184,8 @@ class BaseForecaster(BaseEstimator):
         y_new : pd.Series or pd.DataFrame
             Observations continuing the training data (same target and covariates).
             Timestamps up to the current end of the data are ignored; the rest must
-            start one step after it.
+            start one step after it. A model fitted on a panel takes a panel, holding
+            any of its series.
 
         Returns
         -------
@@ -157,6 +193,8 @@ class BaseForecaster(BaseEstimator):
             The next ``predict`` starts after the new data.
         """
         check_is_fitted(self, "cutoff_")
+        if is_panel(y_new) or fitted_on_panel(self):
+            return panel_models.update_panel(self, y_new)
         frame, _, _ = self._validate_y(y_new, after=self.cutoff_)
         if frame is None:
             return self

@@ -70,6 +70,9 @@ class NaiveForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -86,10 +89,17 @@ class NaiveForecaster(BaseForecaster):
     [4.0, 4.0]
     """
 
-    def __init__(self, horizon: int = 7, target: str | None = None, freq: str | None = None):
+    def __init__(
+        self,
+        horizon: int = 7,
+        target: str | None = None,
+        freq: str | None = None,
+        n_jobs: int | None = None,
+    ):
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.n_jobs = n_jobs
 
     def _fit(self, y, covariates):
         self.last_value_ = float(y[-1])
@@ -120,6 +130,9 @@ class SeasonalNaiveForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -144,11 +157,13 @@ class SeasonalNaiveForecaster(BaseForecaster):
         horizon: int = 7,
         target: str | None = None,
         freq: str | None = None,
+        n_jobs: int | None = None,
     ):
         self.season_length = season_length
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.n_jobs = n_jobs
 
     def _min_length(self):
         return (self.season_length or 1) + 1
@@ -190,6 +205,9 @@ class DriftForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    n_jobs : int, optional
+        Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
+        unless a ``joblib.parallel_config`` says otherwise.
 
     Attributes
     ----------
@@ -208,10 +226,17 @@ class DriftForecaster(BaseForecaster):
     [9.0, 11.0]
     """
 
-    def __init__(self, horizon: int = 7, target: str | None = None, freq: str | None = None):
+    def __init__(
+        self,
+        horizon: int = 7,
+        target: str | None = None,
+        freq: str | None = None,
+        n_jobs: int | None = None,
+    ):
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.n_jobs = n_jobs
 
     def _fit(self, y, covariates):
         self.first_value_ = float(y[0])

@@ -34,13 +34,19 @@ _SEPARATORS = (",", ";", "\t", "|")
 
 @dataclass
 class LoadedData:
-    """A validated CSV: ``frame`` holds the target first, then numeric covariates."""
+    """A validated CSV: ``frame`` holds the target first, then numeric covariates.
+
+    With ``id_col`` (a long CSV of many series), ``frame`` and ``y`` are on a
+    (series id, timestamp) ``MultiIndex`` whose levels are named ``id_col`` and
+    ``date_col``.
+    """
 
     frame: pd.DataFrame
     target: str
     date_col: str
     freq: str
     source: str
+    id_col: str | None = None
 
     @property
     def y(self) -> pd.Series:
@@ -216,6 +222,44 @@ def _check_numbers(
         )
 
 
+def _series_ids(raw: pd.DataFrame, id_col: str, name: str, lines: np.ndarray) -> np.ndarray:
+    """The stripped series id of every row; a missing or blank id is an error."""
+    if id_col not in raw.columns:
+        raise DataError(f"{name}: no column '{id_col}'. Columns are: {', '.join(raw.columns)}.")
+    missing = np.flatnonzero(_missing_mask(raw[id_col]))
+    if missing.size:
+        first = int(missing[0])
+        raise DataError(
+            f"{name}, line {lines[first]}, column '{id_col}': the series id is missing "
+            f"({raw[id_col].iloc[first]!r}). Give every row a series id."
+        )
+    return raw[id_col].str.strip().to_numpy(dtype=object)
+
+
+def _prepare_panel(
+    frame: pd.DataFrame, ids: np.ndarray, id_col: str, lines: np.ndarray, **options
+) -> tuple[pd.DataFrame, str]:
+    """Validate each series of a long file as a single series; one frequency for all."""
+    from tsrnn.panel import join_panel
+
+    name, date_col = options.pop("source"), frame.index.name
+    parts, first = {}, None
+    for key, rows in pd.Series(ids).groupby(ids, sort=False).indices.items():
+        part, freq = prepare_frame(
+            frame.iloc[rows], source=f"{name}, series {key!r}", lines=lines[rows], **options
+        )
+        if first is None:
+            first = (key, freq)
+        elif freq != first[1]:
+            raise DataError(
+                f"{name}, column '{id_col}': series {key!r} has frequency {freq!r} but series "
+                f"{first[0]!r} has {first[1]!r}; a panel has one frequency: resample the "
+                "series, or pass freq= (--freq)."
+            )
+        parts[key] = part
+    return join_panel(parts, names=(id_col, date_col)), first[1]
+
+
 def read_csv(
     path: str | os.PathLike,
     target: str | None = None,
@@ -224,6 +268,7 @@ def read_csv(
     freq: str | None = None,
     missing: str = "interpolate",
     covariates: bool = True,
+    id_col: str | None = None,
 ) -> LoadedData:
     """Read a CSV of timestamps and numbers into a validated, regular frame.
 
@@ -244,11 +289,18 @@ def read_csv(
         warning that says how many values were filled).
     covariates : bool
         Keep the other numeric columns (past covariates) after the target.
+    id_col : str, optional
+        Column of series ids of a long CSV (one row per series and date). Each series
+        is validated as a single series is (errors name the series as well as the
+        file, line and column) and all must share one frequency; ``frame`` and ``y``
+        are then on a (series id, timestamp) ``MultiIndex``, series in order of first
+        appearance.
 
     Returns
     -------
     LoadedData
-        ``frame`` (target first), ``target``, ``date_col``, ``freq`` and ``source``.
+        ``frame`` (target first), ``target``, ``date_col``, ``freq``, ``source`` and
+        ``id_col``.
 
     Raises
     ------
@@ -268,6 +320,10 @@ def read_csv(
     name = str(path)
     raw = _read_strings(path)
     lines = np.arange(2, len(raw) + 2)  # line 1 is the header
+    ids = None
+    if id_col is not None:
+        ids = _series_ids(raw, id_col, name, lines)
+        raw = raw.drop(columns=[id_col])
     date_column = _choose_date_column(raw, date_col, name)
     index = _parse_dates(raw[date_column], date_column, name, lines)
     numeric = _numeric_columns(raw, skip=date_column)
@@ -279,10 +335,14 @@ def read_csv(
     for column in keep[1:]:
         _check_numbers(raw[column], numeric[column], column, name, lines)
     frame = pd.DataFrame({c: numeric[c] for c in keep}, index=index)
-    frame, freq = prepare_frame(
-        frame, target=target, freq=freq, missing=missing, source=name, lines=lines
+    options = dict(target=target, freq=freq, missing=missing, source=name)
+    if ids is None:
+        frame, freq = prepare_frame(frame, lines=lines, **options)
+    else:
+        frame, freq = _prepare_panel(frame, ids, id_col, lines, **options)
+    return LoadedData(
+        frame=frame, target=target, date_col=date_column, freq=freq, source=name, id_col=id_col
     )
-    return LoadedData(frame=frame, target=target, date_col=date_column, freq=freq, source=name)
 
 
 def _mode_for(path: Path) -> int:

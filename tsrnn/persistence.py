@@ -9,6 +9,10 @@ A model file is a zip archive with two members:
 
 Only classes in :data:`_REGISTRY` can be created, so a file cannot name arbitrary code,
 and no member is ever unpickled. Files are written atomically.
+
+A model fitted on a panel of series with one model per series (``estimators_``) keeps
+them in the same file: each is stored as its class name, parameters and state (one
+level deep; a stored model cannot itself hold stored models).
 """
 
 from __future__ import annotations
@@ -43,8 +47,42 @@ _REGISTRY = {
 }
 
 
-def _encode(value: object, key: str, arrays: dict[str, np.ndarray]) -> object:
-    """Encode a value as JSON, moving arrays to ``arrays`` under ``key``."""
+def _file_state(model: object) -> dict:
+    """The fitted state to store: a panel of local models stores its models generically."""
+    from tsrnn.base import BaseForecaster
+
+    if "estimators_" in vars(model):
+        return BaseForecaster._get_state(model)
+    return model._get_state()
+
+
+def _encode_model(model: object, key: str, arrays: dict[str, np.ndarray]) -> dict:
+    """A forecaster inside a model's state (one level deep) as class, params and state."""
+    name = type(model).__name__
+    if name not in _REGISTRY:
+        raise InputError(f"{name} cannot be saved: only tsrnn forecasters can.")
+    return {
+        "class": name,
+        "params": _encode(model.get_params(deep=False), f"{key}.params", arrays),
+        "state": _encode(_file_state(model), f"{key}.state", arrays),
+    }
+
+
+def _encode(value: object, key: str, arrays: dict[str, np.ndarray], nested: bool = False) -> object:
+    """Encode a value as JSON, moving arrays to ``arrays`` under ``key``.
+
+    ``nested`` allows forecasters (a panel's ``estimators_``), whose own state may not
+    hold forecasters again.
+    """
+    from tsrnn.base import BaseForecaster
+
+    if isinstance(value, BaseForecaster):
+        if not nested:
+            raise InputError(
+                f"cannot save {key!r}: forecasters are stored only one level deep "
+                "(the per-series models of a panel)."
+            )
+        return {"__model__": _encode_model(value, key, arrays)}
     if isinstance(value, np.ndarray):
         if value.dtype == object:
             raise InputError(f"cannot save {key!r}: object arrays are not allowed in model files.")
@@ -55,11 +93,15 @@ def _encode(value: object, key: str, arrays: dict[str, np.ndarray]) -> object:
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, tuple):
-        return {"__tuple__": [_encode(v, f"{key}.{i}", arrays) for i, v in enumerate(value)]}
+        return {
+            "__tuple__": [_encode(v, f"{key}.{i}", arrays, nested) for i, v in enumerate(value)]
+        }
     if isinstance(value, list):
-        return [_encode(v, f"{key}.{i}", arrays) for i, v in enumerate(value)]
+        return [_encode(v, f"{key}.{i}", arrays, nested) for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {"__dict__": {str(k): _encode(v, f"{key}.{k}", arrays) for k, v in value.items()}}
+        return {
+            "__dict__": {str(k): _encode(v, f"{key}.{k}", arrays, nested) for k, v in value.items()}
+        }
     if value is None or isinstance(value, bool | int | float | str):
         return value
     raise InputError(
@@ -68,18 +110,46 @@ def _encode(value: object, key: str, arrays: dict[str, np.ndarray]) -> object:
     )
 
 
-def _decode(value: object, arrays: dict[str, np.ndarray]) -> object:
+def _build(entry: object, arrays: dict[str, np.ndarray], nested: bool) -> object:
+    """A forecaster from its stored class name, parameters and state."""
+    if not isinstance(entry, dict) or entry.get("class") not in _REGISTRY:
+        name = entry.get("class") if isinstance(entry, dict) else entry
+        raise ModelFileError(f"unknown model class {name!r}.")
+    class_name = entry["class"]
+    cls = getattr(importlib.import_module(_REGISTRY[class_name]), class_name)
+    model = cls(**_decode(entry["params"], arrays))
+    state = _decode(entry["state"], arrays, allow_models=not nested)
+    if not isinstance(state, dict):
+        raise ModelFileError("the model's state is not a mapping.")
+    if "estimators_" in state:
+        from tsrnn.base import BaseForecaster
+
+        BaseForecaster._set_state(model, state)
+    else:
+        model._set_state(state)
+    if "series_ids_" in state:
+        from tsrnn._panel_models import check_panel_state
+
+        check_panel_state(model)
+    return model
+
+
+def _decode(value: object, arrays: dict[str, np.ndarray], allow_models: bool = False) -> object:
     if isinstance(value, list):
-        return [_decode(v, arrays) for v in value]
+        return [_decode(v, arrays, allow_models) for v in value]
     if isinstance(value, dict):
+        if "__model__" in value:
+            if not allow_models:
+                raise ModelFileError("a stored model holds stored models, which is not allowed.")
+            return _build(value["__model__"], arrays, nested=True)
         if "__array__" in value:
             return arrays[value["__array__"]]
         if "__timestamp__" in value:
             return pd.Timestamp(value["__timestamp__"])
         if "__tuple__" in value:
-            return tuple(_decode(v, arrays) for v in value["__tuple__"])
+            return tuple(_decode(v, arrays, allow_models) for v in value["__tuple__"])
         if "__dict__" in value:
-            return {k: _decode(v, arrays) for k, v in value["__dict__"].items()}
+            return {k: _decode(v, arrays, allow_models) for k, v in value["__dict__"].items()}
     return value
 
 
@@ -112,7 +182,7 @@ def save_model(model: object, path: str | os.PathLike) -> None:
         "tsrnn_version": __version__,
         "class": name,
         "params": _encode(model.get_params(deep=False), "params", arrays),
-        "state": _encode(model._get_state(), "state", arrays),
+        "state": _encode(_file_state(model), "state", arrays, nested=True),
     }
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
@@ -175,10 +245,9 @@ def load(path: str | os.PathLike) -> object:
     class_name = header.get("class")
     if class_name not in _REGISTRY:
         raise ModelFileError(f"{path}: unknown model class {class_name!r}.")
-    cls = getattr(importlib.import_module(_REGISTRY[class_name]), class_name)
     try:
-        model = cls(**_decode(header["params"], arrays))
-        model._set_state(_decode(header["state"], arrays))
+        return _build(header, arrays, nested=False)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc}") from exc
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: the model file is inconsistent ({exc}).") from exc
-    return model
