@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 import sys
 from pathlib import Path
@@ -176,9 +177,10 @@ def backtest(
     )
     click.echo(result.metrics.to_string(float_format=table_number))
     if len(names) > 1 and folds >= 3:
-        click.echo("")
-        for verdict in result.compare(baseline)["verdict"]:
-            click.echo(verdict)
+        comparison = result.compare(baseline)
+        click.echo(f"\n{comparison.attrs['test']}:")
+        for verdict, p_value in zip(comparison["verdict"], comparison["p_value"], strict=True):
+            click.echo(verdict if math.isnan(p_value) else f"{verdict} (p = {p_value:.3f})")
     if output:
         result.to_csv(output)
     if report:
@@ -191,7 +193,7 @@ def backtest(
             history=loaded.y,
             models=result.final_models,
             data_summary={
-                "file": loaded.source,
+                "file": Path(loaded.source).name,
                 "frequency": loaded.freq,
                 "fold placement": placement["note"],
             },

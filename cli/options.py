@@ -144,8 +144,13 @@ def fit_model(data_path: Path, model: str, opts: dict):
     data = load_data(data_path, opts, covariates=bool(opts.get("covariates")) and model in NEURAL)
     opts = {**opts, "target": data.target, "horizon": resolve_horizon(opts, data.freq)}
     estimator = build_model(model, model_params(model, opts))
+    y = data.frame if data.frame.shape[1] > 1 else data.y
     try:
-        estimator.fit(data.frame if data.frame.shape[1] > 1 else data.y)
+        if opts.get("drop_short") and data.id_col is not None:
+            from tsrnn.panel import drop_short_series
+
+            y = drop_short_series(y, estimator)
+        estimator.fit(y)
     except DataError as exc:  # e.g. too short for the model: say which file and column
         raise type(exc)(f"{data.source}, column '{data.target}': {exc}") from exc
     return estimator, data
@@ -160,11 +165,20 @@ def emit(table, fmt: str, output: str | None) -> None:
         click.echo(render(table, fmt), nl=False)
 
 
-id_col_option = click.option(
-    "--id-col",
-    help="Column of series ids: the CSV holds many series (one row per series and date); "
-    "every series is forecast.",
-)
+def id_col_option(func):
+    """``--id-col`` (a long CSV of many series) and ``--drop-short``."""
+    func = click.option(
+        "--drop-short",
+        is_flag=True,
+        help="With --id-col: leave out, with a warning, series too short for the model.",
+    )(func)
+    return click.option(
+        "--id-col",
+        help="Column of series ids: the CSV holds many series (one row per series and date); "
+        "every series is forecast.",
+    )(func)
+
+
 coverage_option = click.option(
     "--coverage",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),

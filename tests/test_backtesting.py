@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import joblib
@@ -452,10 +453,19 @@ def test_cli_backtest_prints_metrics_and_verdicts():
     lines = result.stdout.splitlines()
     assert lines[0].split() == list(DEFAULT_METRICS)
     assert [line.split()[0] for line in lines[2:5]] == ["naive", "seasonal-naive", "drift"]
-    verdicts = lines[6:]
+    assert lines[6] == (
+        "Diebold-Mariano test, two-sided at the 5% level, squared error per fold, over 5 "
+        "folds; long-run variance: equal-weighted cosine with 2 terms (autocorrelation across "
+        "folds allowed), t distribution with 2 degrees of freedom:"
+    )
+    verdicts = lines[7:]
     assert len(verdicts) == 2
-    assert all(v.endswith("naive at the 5% level") for v in verdicts)
-    assert any(v.startswith(("seasonal-naive is", "no significant")) for v in verdicts)
+    pattern = r"(no significant difference between \S+ and naive|\S+ is (more|less) accurate "
+    pattern += r"than naive) at the 5% level \(p = (0\.\d{3})\)"
+    for verdict in verdicts:
+        match = re.fullmatch(pattern, verdict)
+        assert match, verdict
+        assert (float(match.group(3)) < 0.05) == (not verdict.startswith("no significant"))
 
 
 def test_cli_backtest_output_and_report(tmp_path):
@@ -465,7 +475,11 @@ def test_cli_backtest_output_and_report(tmp_path):
     table = pd.read_csv(out)
     assert list(table.columns) == COLUMNS and len(table) == 3 * 5 * 7
     assert table["model"].unique().tolist() == ["naive", "seasonal-naive", "drift"]
-    assert "<html" in report.read_text()
+    page = report.read_text()
+    assert "<html" in page
+    # file names only: no folder of this machine (the data's or the report's)
+    assert str(SEATTLE.parent) not in page and str(tmp_path) not in page
+    assert '<th scope="row">file</th><td>weather_seattle_daily.csv</td>' in page
 
 
 @pytest.mark.parametrize("refit", ["never", "2", "always"])

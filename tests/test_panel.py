@@ -271,3 +271,9 @@ def test_a_tampered_panel_model_file_is_refused(ragged, tmp_path):
         archive.writestr("arrays.npz", npz)
     with pytest.raises(tsrnn.exceptions.ModelFileError, match="2 series ids but 3 cutoffs"):
         tsrnn.load(path)
+
+
+def test_a_series_of_two_rows_takes_the_panels_frequency(ragged):
+    ragged["new"] = _walk(9, 2, start="2024-02-01")
+    model = NaiveForecaster(horizon=2).fit(ragged)
+    assert model.freq_ == "D" and model.predict().loc["new"].index[0] == pd.Timestamp("2024-02-03")

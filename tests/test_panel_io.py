@@ -114,3 +114,15 @@ def test_bundled_panels():
     ]
     with pytest.raises(DataError, match="one frequency.*aapl \\(B\\), seattle \\(D\\)"):
         load_panel(["aapl", "seattle"])
+
+
+def test_cli_drop_short_leaves_out_short_series_with_a_warning(long_csv, tmp_path):
+    path = tmp_path / "with_short.csv"
+    path.write_text(long_csv.read_text() + "XYZ,2013-02-28,1.0\nXYZ,2013-03-01,2.0\n")
+    arima = ("--id-col", "ticker", "--model", "arima", "--order", "1,1,0", "--horizon", 1)
+    refused = _run("forecast", path, *arima)
+    assert refused.exit_code == 2 and "series 'XYZ' has 2 observations" in refused.stderr
+    result = _run("forecast", path, *arima, "--drop-short")
+    assert result.exit_code == 0, result.output
+    assert "dropped 1 series shorter than 5 observations: 'XYZ'" in result.stderr
+    assert sorted(set(pd.read_csv(io.StringIO(result.stdout))["ticker"])) == ["AAPL", "IBM"]

@@ -48,7 +48,11 @@ CONTRACT = [
     ("tsrnn.datasets", "list_datasets"),
     ("tsrnn.datasets", "load_dataset"),
     *[("tsrnn.metrics", name) for name in ("mae", "rmse", "mape", "smape", "mase")],
+    ("tsrnn.metrics", "mase_window"),
     ("tsrnn.compare", "diebold_mariano"),
+    ("tsrnn.compare", "diebold_mariano_losses"),
+    ("tsrnn.compare", "default_df"),
+    ("tsrnn.compare", "describe_test"),
 ]
 
 

@@ -11,11 +11,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import tsrnn
 from tsrnn._report_parts import choose_baseline
+from tsrnn.compare import diebold_mariano_losses
 from tsrnn.datasets import load_dataset
 from tsrnn.exceptions import InputError
 from tsrnn.report import render_html_report, write_report
@@ -96,12 +98,69 @@ def _summary(page: str) -> str:
     return re.search(r'<section class="summary">(.*?)</section>', page, re.S).group(1)
 
 
-def test_headline_names_the_best_model_by_mase(run, page):
-    best = run.result.best_model("mase")
-    mase = run.result.metrics.loc[best, "mase"]
-    summary = _summary(page)
-    assert f"<b>{best}</b>" in summary
-    assert f"lowest MASE over 5 folds of 7 steps: {mase:.3f}" in summary
+def _lead_pvalue(result, best: str, runner_up: str) -> float:
+    """Two-sided DM p of best vs runner-up on the per-fold MASE values (B = 2 for few folds)."""
+    by_fold = result.metrics_by("fold")["mase"]
+    d = by_fold[best].to_numpy() - by_fold[runner_up].to_numpy()
+    return diebold_mariano_losses(d, np.zeros_like(d)).pvalue
+
+
+def test_headline_tests_the_best_model_against_the_runner_up(run, page):
+    ranked = run.result.metrics["mase"].sort_values()
+    best, runner_up = ranked.index[:2]
+    p = _lead_pvalue(run.result, best, runner_up)
+    assert p > 0.05  # 5 folds: these three baselines are not told apart
+    assert (best, runner_up) == ("drift", "naive")
+    summary = html.unescape(re.sub("<[^>]+>", "", _summary(page)))
+    assert (
+        f"No clear winner: drift has the lowest MASE over 5 folds of 7 steps: "
+        f"{ranked[best]:.3f}, but its lead over the runner-up, the baseline naive "
+        f"({ranked[runner_up]:.3f}) is not significant (two-sided "
+        f"Diebold-Mariano test at the 5% level on absolute scaled error (the MASE of each "
+        f"fold), p = {p:.3f} over 5 folds)."
+    ) in summary
+
+
+def test_a_significant_lead_is_named_as_the_winner():
+    rng = np.random.default_rng(5)
+    index = pd.date_range("2024-01-01", periods=200, freq="D")
+    y = pd.Series(np.arange(200.0) + rng.normal(0, 0.3, 200), index=index, name="y")
+    models = {"naive": tsrnn.NaiveForecaster(), "drift": tsrnn.DriftForecaster()}
+    result = tsrnn.backtest(models, y, tsrnn.ExpandingWindowSplitter(horizon=5, n_folds=12))
+    mase = result.metrics["mase"]
+    p = _lead_pvalue(result, "drift", "naive")
+    assert p < 0.05
+    summary = html.unescape(re.sub("<[^>]+>", "", _summary(render_html_report(result))))
+    assert summary.startswith(
+        f"drift has the lowest MASE over 12 folds of 5 steps: {mase['drift']:.3f}, "
+        f"significantly lower than the runner-up, the baseline naive "
+        f"({mase['naive']:.3f}) (two-sided Diebold-Mariano test at the 5% level on absolute "
+        f"scaled error (the MASE of each fold), p = {p:.3f} over 12 folds)."
+    )
+    assert "No clear winner" not in summary
+    assert "drift is significantly more accurate than naive." in summary
+
+
+def test_the_report_states_the_test_and_its_folds(run, page):
+    comparison = run.result.compare("naive")
+    statement = (
+        "Diebold-Mariano test, two-sided at the 5% level, squared error per fold, over 5 "
+        "folds; long-run variance: equal-weighted cosine with 2 terms (autocorrelation across "
+        "folds allowed), t distribution with 2 degrees of freedom"
+    )
+    assert comparison.attrs["test"] == statement
+    assert f"{statement}." in html.unescape(_summary(page))
+    (table,) = _tables(page, "tests")
+    header = [text for text, _ in table[0]]
+    assert header == ["model", "MSE", "baseline MSE", "DM statistic", "p (two-sided)"] + [
+        "folds",
+        "t df",
+    ]
+    for row in table[1:]:
+        cells = dict(zip(header, (text for text, _ in row), strict=True))
+        expected = comparison.loc[cells["model"]]
+        assert cells["p (two-sided)"] == f"{expected['p_value']:.3f}"
+        assert (cells["folds"], cells["t df"]) == ("5", "2")
 
 
 def test_headline_gives_every_verdict_against_naive(run, page):
@@ -188,6 +247,9 @@ def test_training_curves_when_models_have_history(run):
 def test_baseline_can_be_chosen(run):
     page = render_html_report(run.result, baseline="seasonalnaive")
     assert "Diebold-Mariano tests against seasonalnaive" in page
+    mase = run.result.metrics["mase"]
+    assert mase.idxmax() == "seasonalnaive"  # neither best nor runner-up: named apart
+    assert f"(baseline seasonalnaive: {mase['seasonalnaive']:.3f}), but" in _summary(page)
     assert "naive is" in html.unescape(page) or "between naive and seasonalnaive" in page
     with pytest.raises(InputError, match="'arima' is not one of the models"):
         render_html_report(run.result, baseline="arima")
@@ -221,6 +283,7 @@ def test_without_mase_the_headline_and_steps_use_another_metric():
     result = tsrnn.backtest(models, y, splitter, metrics=["rmse", "coverage"])
     page = render_html_report(result, history=y)
     assert f"<b>{result.best_model('rmse')}</b> has the lowest RMSE" in _summary(page)
+    assert "on squared error, p = " in _summary(page)  # the lead is tested on RMSE's loss
     assert "RMSE at each forecast step" in page
 
 

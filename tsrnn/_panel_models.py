@@ -83,7 +83,11 @@ def fit_panel(model, y: object, X: object = None):
         model.covariate_names_ = list(frames[0].columns[1:])
         ys = [f.iloc[:, 0].to_numpy(dtype=float) for f in frames]
         covs = [f.iloc[:, 1:].to_numpy(dtype=float) if f.shape[1] > 1 else None for f in frames]
-        model._fit_panel(ys, covs)
+        try:
+            model._fit_panel(ys, covs)
+        except BaseException:
+            _clear_fitted(model)  # no half-fitted model
+            raise
         return model
     fitted = Parallel(n_jobs=getattr(model, "n_jobs", None))(
         delayed(_fit_one)(clone(model), key, frame, x)
@@ -103,14 +107,17 @@ def _set_panel_attrs(model, y, ids: list, cutoffs: list, target: str, freq: str)
     model.cutoffs_ = [pd.Timestamp(c) for c in cutoffs]
     model.cutoff_ = max(model.cutoffs_)
     model.panel_names_ = panel_names(y)
+    if hasattr(model, "_calendar_seen"):  # the one calendar validate_panel found
+        model.calendar_ = model._calendar_seen
 
 
 # ------------------------------------------------------------ prediction
-def _X_kwargs(model, position: int) -> dict:
+def _X_kwargs(model) -> list[dict]:
+    """Keyword arguments ``X=...`` of each series' ``predict`` (none without ``X``)."""
     X = getattr(model, "_X_input", None)
     if X is None:
-        return {}
-    return {"X": _split_X(X, model.series_ids_, "predict")[position]}
+        return [{} for _ in model.series_ids_]
+    return [{"X": part} for part in _split_X(X, model.series_ids_, "predict")]
 
 
 def predict_panel(model, steps: int) -> pd.Series:
@@ -128,9 +135,9 @@ def predict_panel(model, steps: int) -> pd.Series:
         }
     else:
         parts = {}
-        for i, (key, est) in enumerate(zip(ids, model.estimators_, strict=True)):
+        for key, est, kw in zip(ids, model.estimators_, _X_kwargs(model), strict=True):
             with naming(key):
-                parts[key] = est.predict(steps, **_X_kwargs(model, i))
+                parts[key] = est.predict(steps, **kw)
     return join_panel(parts, model.panel_names_)
 
 
@@ -147,9 +154,9 @@ def predict_interval_panel(model, steps: int, coverage: float) -> pd.DataFrame:
         }
     else:
         parts = {}
-        for i, (key, est) in enumerate(zip(ids, model.estimators_, strict=True)):
+        for key, est, kw in zip(ids, model.estimators_, _X_kwargs(model), strict=True):
             with naming(key):
-                parts[key] = est.predict_interval(steps, coverage, **_X_kwargs(model, i))
+                parts[key] = est.predict_interval(steps, coverage, **kw)
     return join_panel(parts, model.panel_names_)
 
 

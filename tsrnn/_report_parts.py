@@ -16,6 +16,7 @@ from importlib import metadata
 import numpy as np
 import pandas as pd
 
+from tsrnn._report_verdicts import coverage_warning, verdicts, winner_sentence
 from tsrnn.exceptions import InputError
 
 _SEASONAL_NAMES = ("seasonal-naive", "seasonalnaive", "seasonal_naive")
@@ -46,7 +47,7 @@ class Table:
 class Block:
     """One piece of a report.
 
-    ``kind`` is one of ``title``, ``h2``, ``p``, ``headline``, ``verdicts`` (``items``
+    ``kind`` is one of ``title``, ``h2``, ``p``, ``headline``, ``warning``, ``verdicts`` (``items``
     of ``(css class, text)``), ``table``, ``note``, ``pre``, ``plot`` (``text`` is the
     caption, ``draw`` returns PNG bytes) or ``pair`` (two ``children`` side by side).
     """
@@ -100,50 +101,30 @@ def _best_metric(result) -> str:
 
 
 def headline(result, baseline: str | None) -> Headline:
-    """The verdict in plain words: the best model, and every model against the baseline."""
+    """The verdict in plain words: the best model (tested against the runner-up), every
+    model against the baseline, and the interval coverage (flagged when far from nominal)."""
     metric = _best_metric(result)
-    values = result.metrics[metric]
-    best = str(values.idxmin())
     base = choose_baseline(result, baseline)
     folds, horizon = result.forecasts["fold"].nunique(), int(result.forecasts["step"].max())
-    label = HEADERS[metric]
     over = f"over {folds} folds of {horizon} steps"
-    if best == base:
-        text = f"**{best}**, the baseline, has the lowest {label} {over}: {values[best]:.3f}."
-    else:
-        text = (
-            f"**{best}** has the lowest {label} {over}: {values[best]:.3f} "
-            f"(baseline {base}: {values[base]:.3f})."
-        )
+    text = winner_sentence(result, metric, HEADERS[metric], over, base)
     blocks = [Block("headline", text)]
     comparison = None
     if len(result.models) > 1 and folds >= 3:
         comparison = result.compare(base)
-        blocks += _verdict_blocks(comparison, base)
+        summary, items, statement = verdicts(comparison, base)
+        blocks += [
+            Block("headline", summary),
+            Block("verdicts", items=items),
+            Block("note", statement),
+        ]
     elif len(result.models) > 1:
         blocks.append(Block("p", "Diebold-Mariano tests need at least 3 folds; none were run."))
     blocks.append(Block("p", _coverage_sentence(result)))
+    warning = coverage_warning(result)
+    if warning:
+        blocks.append(Block("warning", warning))
     return Headline(blocks, base, comparison)
-
-
-def _verdict_blocks(comparison: pd.DataFrame, base: str) -> list[Block]:
-    better = [m for m, p in comparison["p_better"].items() if p < 0.05]
-    worse = [m for m, p in comparison["p_worse"].items() if p < 0.05]
-    if better:
-        names = " and ".join(f"**{m}**" for m in better)
-        verb = "is" if len(better) == 1 else "are"
-        summary = f"{names} {verb} significantly more accurate than {base}"
-    else:
-        summary = f"No model is significantly more accurate than the baseline **{base}**"
-    items = []
-    for model, row in comparison.iterrows():
-        kind = "better" if model in better else "worse" if model in worse else "same"
-        p = min(row["p_better"], row["p_worse"])
-        items.append((kind, f"{row['verdict']} (one-sided p = {p:.3f})"))
-    return [
-        Block("headline", f"{summary} (Diebold-Mariano test, squared error, 5% level)."),
-        Block("verdicts", items=items),
-    ]
 
 
 def _coverage_sentence(result) -> str:
@@ -196,8 +177,9 @@ def comparison_table(comparison: pd.DataFrame) -> Table:
         "mean_loss": "MSE",
         "baseline_loss": "baseline MSE",
         "statistic": "DM statistic",
-        "p_better": "p_better",
-        "p_worse": "p_worse",
+        "p_value": "p (two-sided)",
+        "folds": "folds",
+        "df": "t df",
     }
     losses = format_column(pd.concat([comparison["mean_loss"], comparison["baseline_loss"]]))
     cells = pd.DataFrame(
@@ -207,10 +189,13 @@ def comparison_table(comparison: pd.DataFrame) -> Table:
     n = len(comparison)
     cells[columns["mean_loss"]] = losses.iloc[:n].to_numpy()
     cells[columns["baseline_loss"]] = losses.iloc[n:].to_numpy()
-    for column in ("p_better", "p_worse"):
-        cells[column] = comparison[column].map(lambda p: f"{p:.3f}")
+    cells[columns["p_value"]] = comparison["p_value"].map(
+        lambda p: "" if pd.isna(p) else f"{p:.3f}"
+    )
+    for column in ("folds", "df"):
+        cells[columns[column]] = comparison[column].map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
     best = pd.DataFrame(False, index=cells.index, columns=cells.columns)
-    best["p_better"] = comparison["p_better"] < 0.05
+    best[columns["p_value"]] = (comparison["p_value"] < 0.05) & (comparison["statistic"] < 0)
     return Table(cells, best)
 
 

@@ -23,6 +23,7 @@ h1{font-size:26px;line-height:1.25;margin:0 0 2px}
 nav{font-size:13px;margin:0 0 14px}nav a{color:var(--accent);text-decoration:none;margin-right:14px}
 .summary{border-left:5px solid var(--accent);background:#f2f7fc;padding:10px 18px;border-radius:4px}
 .summary p{margin:6px 0}.headline{font-size:17px}
+.warning{border-left:4px solid #c62828;background:#fdecea;padding:4px 10px;color:#7f1d1d}
 ul.verdicts{list-style:none;padding:0;margin:6px 0 8px}ul.verdicts li{margin:4px 0}
 .tag{display:inline-block;min-width:96px;text-align:center;font-size:12px;font-weight:600;
 border-radius:10px;padding:1px 8px;margin-right:10px}
@@ -66,7 +67,7 @@ def _html_block(block: Block, images: dict[str, str]) -> str:
     kind = block.kind
     if kind == "h2":
         return f'<h2 id="{block.anchor}">{html.escape(str(block.content))}</h2>'
-    if kind in ("p", "headline", "note"):
+    if kind in ("p", "headline", "note", "warning"):
         css = f' class="{kind}"' if kind != "p" else ""
         return f"<p{css}>{_inline(str(block.content))}</p>"
     if kind == "verdicts":
@@ -141,6 +142,8 @@ def _md_block(block: Block, images: dict[str, str]) -> str:
         return f"## {block.content}"
     if kind in ("p", "headline", "note"):
         return str(block.content)
+    if kind == "warning":
+        return f"> **Warning:** {block.content}"
     if kind == "verdicts":
         return "\n".join(f"- {_TAGS[k]}: {text}" for k, text in block.items)
     if kind == "table":

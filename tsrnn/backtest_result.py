@@ -110,6 +110,8 @@ class BacktestResult:
         Seconds per model and fold, with the action taken (``fit``, ``warm``, ``update``).
     coverage : float
         Nominal coverage of the intervals.
+    mase_window : int
+        In-sample naive errors (the most recent before each origin) behind the MASE scale.
     final_models : dict of str -> forecaster
         Each model as fitted (or updated) for the last fold; the neural models carry
         their training curves in ``history_``.
@@ -133,6 +135,7 @@ class BacktestResult:
         self.coverage = coverage
         self.fold_spacing = fold_spacing
         self.season_length = season_length
+        self.mase_window = M.mase_window(season_length)
         self._scales = scales
 
     @property
@@ -149,7 +152,8 @@ class BacktestResult:
         """Metrics per model, per ``'fold'`` or per horizon ``'step'``.
 
         MASE divides each absolute error by the in-sample (seasonal) naive MAE of its
-        fold's training data, then averages; the others use :mod:`tsrnn.metrics`. A
+        fold's training data over the last ``mase_window`` naive errors before the
+        fold's origin (:func:`tsrnn.metrics.mase_window`), then averages; the others use :mod:`tsrnn.metrics`. A
         metric is NaN for a group whose values are not all finite (a model that
         returned NaN), rather than failing the whole table.
 
@@ -182,7 +186,10 @@ class BacktestResult:
     def compare(
         self, baseline: str | None = None, loss: str = "squared", alpha: float = 0.05
     ) -> pd.DataFrame:
-        """Diebold-Mariano tests (HLN-corrected) of every model against ``baseline``.
+        """Two-sided Diebold-Mariano tests, one loss per fold, of every model against ``baseline``.
+
+        The long-run variance allows autocorrelation across folds (equal-weighted cosine
+        estimator, t reference distribution): see :mod:`tsrnn.compare`.
 
         Parameters
         ----------
@@ -190,7 +197,7 @@ class BacktestResult:
             Model name; defaults to ``"naive"`` when present, else the first model.
         loss : {'squared', 'absolute'}
         alpha : float
-            Significance level of the plain-words verdicts.
+            Level of the two-sided test behind each plain-words verdict.
 
         Returns
         -------

@@ -374,7 +374,14 @@ def _spacing(folds: list) -> int:
 
 
 def _mase_scales(y, models: dict, folds: list, m: int) -> pd.DataFrame:
-    """In-sample (seasonal) naive MAE of each fold's training data, per model target."""
+    """In-sample (seasonal) naive MAE of each fold's training data, per model target.
+
+    Over the last ``mase_window(m)`` naive errors before the fold's origin (see
+    :func:`tsrnn.metrics.mase_window`), so the scale is that of the recent level.
+    """
+    from tsrnn.metrics import mase_window
+
+    window = mase_window(m)
     rows = []
     for name, model in models.items():
         if isinstance(y, pd.Series):
@@ -384,6 +391,7 @@ def _mase_scales(y, models: dict, folds: list, m: int) -> pd.DataFrame:
         values = target.to_numpy(dtype=float)
         for fold, train_idx, _ in folds:
             train = values[train_idx]
-            scale = np.nanmean(np.abs(train[m:] - train[:-m])) if len(train) > m else np.nan
+            naive_errors = np.abs(train[m:] - train[:-m])[-window:]
+            scale = np.nanmean(naive_errors) if len(train) > m else np.nan
             rows.append({"model": name, "fold": fold, "scale": scale})
     return pd.DataFrame(rows)

@@ -243,8 +243,14 @@ def _prepare_panel(
     from tsrnn.panel import join_panel
 
     name, date_col = options.pop("source"), frame.index.name
+    groups = pd.Series(ids).groupby(ids, sort=False).indices
     parts, first = {}, None
-    for key, rows in pd.Series(ids).groupby(ids, sort=False).indices.items():
+    # series of one or two rows cannot show their frequency: they take the panel's
+    short = {key for key, rows in groups.items() if len(rows) < 3 and options["freq"] is None}
+    for key in [k for k in groups if k not in short] + [k for k in groups if k in short]:
+        rows = groups[key]
+        if key in short and first is not None:
+            options = {**options, "freq": first[1]}
         part, freq = prepare_frame(
             frame.iloc[rows], source=f"{name}, series {key!r}", lines=lines[rows], **options
         )
@@ -257,6 +263,7 @@ def _prepare_panel(
                 "series, or pass freq= (--freq)."
             )
         parts[key] = part
+    parts = {key: parts[key] for key in groups}  # order of first appearance
     return join_panel(parts, names=(id_col, date_col)), first[1]
 
 

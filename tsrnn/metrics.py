@@ -20,12 +20,14 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "MASE_WINDOW",
     "POINT_METRICS",
     "bias",
     "coverage",
     "mae",
     "mape",
     "mase",
+    "mase_window",
     "pinball_loss",
     "rmse",
     "smape",
@@ -207,17 +209,42 @@ def smape(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> float:
     return float(200.0 * np.mean(terms))
 
 
+#: In-sample naive errors behind a backtest's MASE scale: the last 250 before each fold's
+#: origin (about a year of trading days, eight months of daily data), or four seasons when
+#: that is longer (see :func:`mase_window`).
+MASE_WINDOW = 250
+
+
+def mase_window(season_length: int = 1) -> int:
+    """Naive errors in the MASE scale of a backtest: ``max(MASE_WINDOW, 4 * season_length)``.
+
+    A recent window, not the whole history: over decades the level of a series (and the
+    size of its naive errors) changes, and a price that traded at 0.27 in 1962 makes
+    the whole-history naive error tiny, so every model would "score" a MASE of 5 and
+    read as losing to the naive forecast it actually matches.
+
+    Examples
+    --------
+    >>> mase_window(1), mase_window(7), mase_window(168)
+    (250, 250, 672)
+    """
+    return max(MASE_WINDOW, 4 * int(season_length))
+
+
 def mase(
     y_true: npt.ArrayLike,
     y_pred: npt.ArrayLike,
     y_train: npt.ArrayLike,
     season_length: int = 1,
+    window: int | None = None,
 ) -> float:
     """Mean absolute scaled error (Hyndman & Koehler, 2006).
 
     The MAE of the forecasts divided by the in-sample MAE of the (seasonal) naive
     forecast on the training data: ``mean(|y_train[t] - y_train[t - m]|)`` with
-    ``m = season_length``. Values below 1 beat the naive method in-sample.
+    ``m = season_length``, over the last ``window`` such errors (all of them by
+    default, Hyndman and Koehler's definition; backtests use :func:`mase_window`).
+    Values below 1 beat the naive method in-sample.
 
     If the training data make the naive method perfect (for example a constant
     series) the scale is 0: the result is then ``inf`` when the forecast errors
@@ -231,6 +258,8 @@ def mase(
         The training series the forecasts were made from.
     season_length : int, default=1
         Seasonal period ``m`` of the naive scale (1 = non-seasonal naive).
+    window : int, optional
+        Use only the last ``window`` in-sample naive errors (the most recent ones).
 
     Returns
     -------
@@ -240,25 +269,32 @@ def mase(
     Raises
     ------
     ValueError
-        If the inputs are invalid, ``season_length < 1`` or ``y_train`` has no more
-        than ``season_length`` observations.
+        If the inputs are invalid, ``season_length < 1``, ``window < 1`` or ``y_train``
+        has no more than ``season_length`` observations.
 
     Examples
     --------
     >>> mase([5, 6], [4, 6], y_train=[1, 2, 4])
     0.3333333333333333
+    >>> mase([5, 6], [4, 6], y_train=[1, 2, 4], window=1)  # scale |4 - 2| only
+    0.25
     """
     y, f = _as_arrays(y_true=y_true, y_pred=y_pred)
     train = _as_1d("y_train", y_train)
     is_int = isinstance(season_length, (int, np.integer)) and not isinstance(season_length, bool)
     if not is_int or season_length < 1:
         raise ValueError(f"season_length must be an integer >= 1; got {season_length!r}")
+    if window is not None and (
+        isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1
+    ):
+        raise ValueError(f"window must be a positive integer or None; got {window!r}")
     if len(train) <= season_length:
         raise ValueError(
             f"y_train needs more than season_length={season_length} observations "
             f"for the naive scale; got {len(train)}"
         )
-    scale = float(np.mean(np.abs(train[season_length:] - train[:-season_length])))
+    naive_errors = np.abs(train[season_length:] - train[:-season_length])
+    scale = float(np.mean(naive_errors[-window:] if window else naive_errors))
     error = float(np.mean(np.abs(y - f)))
     if scale == 0.0:
         return 0.0 if error == 0.0 else float("inf")

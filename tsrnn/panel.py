@@ -191,10 +191,15 @@ def validate_panel(model, parts: dict) -> tuple[list, list[pd.DataFrame], str, s
 
     Returns ``(ids, frames, target, freq)``: each frame regular, target first.
     """
-    ids, frames, freqs, target = [], [], [], None
-    for key, part in parts.items():
+    ids, frames, freqs, target, calendars = [], [], [], None, []
+    # a series of one or two rows cannot show its frequency: it takes the panel's
+    few = {k for k, part in parts.items() if len(part) < 3 and model.freq is None}
+    for key in [k for k in parts if k not in few] + [k for k in parts if k in few]:
+        part = parts[key]
         if isinstance(part, pd.Series):
             part = part.rename(target if target is not None else part.name)
+        if key in few and freqs:
+            part = _on_frequency(part, freqs[0])
         with naming(key):
             frame, name, freq = model._validate_y(part)
         if target is None:
@@ -209,6 +214,13 @@ def validate_panel(model, parts: dict) -> tuple[list, list[pd.DataFrame], str, s
                 f"series {key!r} has frequency {freq!r} but series {ids[0]!r} has "
                 f"{freqs[0]!r}; a panel has one frequency: resample the series, or pass freq=."
             )
+        calendar = getattr(model, "_calendar_seen", None)  # an exchange, when one is in use
+        if calendars and calendar != calendars[0]:
+            raise DataError(
+                f"series {key!r} is on calendar {calendar!r} but series {ids[0]!r} on "
+                f"{calendars[0]!r}; a panel has one calendar: pass calendar= to choose it."
+            )
+        calendars.append(calendar)
         if frames and list(frame.columns) != list(frames[0].columns):
             raise DataError(
                 f"series {key!r} has columns {', '.join(map(str, frame.columns))} but series "
@@ -218,7 +230,20 @@ def validate_panel(model, parts: dict) -> tuple[list, list[pd.DataFrame], str, s
         ids.append(key)
         frames.append(frame)
         freqs.append(freq)
-    return ids, frames, target, freqs[0]
+    order = [ids.index(key) for key in parts]
+    return [ids[i] for i in order], [frames[i] for i in order], target, freqs[0]
+
+
+def _on_frequency(part: pd.Series | pd.DataFrame, freq: str) -> pd.Series | pd.DataFrame:
+    """``part`` on the regular grid of ``freq`` when it can be put there, else unchanged
+    (its validation then says what is wrong)."""
+    index = part.index
+    if isinstance(index, pd.DatetimeIndex) and index.is_monotonic_increasing and index.is_unique:
+        try:
+            return part.asfreq(freq)
+        except (ValueError, TypeError):
+            return part
+    return part
 
 
 def check_lengths(model, ids: list, frames: list[pd.DataFrame]) -> None:
@@ -227,8 +252,9 @@ def check_lengths(model, ids: list, frames: list[pd.DataFrame]) -> None:
         if len(frame) < minimum:
             raise NotEnoughDataError(
                 f"series {key!r} has {len(frame)} observations but {type(model).__name__} "
-                f"with these parameters needs at least {minimum}; drop it with "
-                "tsrnn.panel.drop_short_series(y, model), or use a smaller lookback/horizon."
+                f"with these parameters needs at least {minimum}; leave such series out with "
+                "tsrnn.panel.drop_short_series(y, model) (--drop-short in the shell), or use "
+                "a smaller lookback/horizon."
             )
 
 
@@ -256,6 +282,9 @@ def drop_short_series(y: object, model: object) -> object:
     minimum = model._min_length()
     short = []
     for key, part in parts.items():
+        if len(part) < minimum:  # gaps filled later only lengthen a series
+            short.append(key)
+            continue
         with warnings.catch_warnings(), naming(key):
             warnings.simplefilter("ignore")
             frame, _, _ = model._validate_y(part)

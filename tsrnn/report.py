@@ -43,7 +43,9 @@ from tsrnn._report_parts import (
     step_metric,
     step_table,
 )
+from tsrnn._report_paths import file_names_only, private_summary
 from tsrnn._report_render import render_html, render_markdown
+from tsrnn._report_verdicts import arima_orders, join_names
 from tsrnn.exceptions import InputError
 from tsrnn.io import atomic_write
 
@@ -90,6 +92,8 @@ def _sections(
     """The report as a list of blocks that both the HTML and the Markdown renderer read."""
     if models is None:  # the models as fitted for the last fold (training curves, params)
         models = getattr(result, "final_models", None) or None
+    data_summary = private_summary(data_summary)
+    command = file_names_only(command) if command else command
     ylabel = _ylabel(history, data_summary)
     head = headline(result, baseline)
     folds = result.forecasts["fold"].nunique()
@@ -101,13 +105,17 @@ def _sections(
     blocks += [
         Block("h2", "Metrics", anchor="metrics"),
         Block("table", metrics_table(result, head.baseline)),
-        Block("note", _METRICS_NOTE.format(coverage=result.coverage, scale=_scale(result))),
+        Block("note", _metrics_note(result)),
     ]
+    orders = arima_orders(result, models)
+    if orders:
+        listed = join_names([f"{name} {order}" for name, order in orders.items()], bold=False)
+        blocks.append(Block("note", f"Orders the ARIMA models chose (last fold's fit): {listed}."))
     if head.comparison is not None:
         blocks += [
             Block("h2", f"Diebold-Mariano tests against {head.baseline}", anchor="tests"),
             Block("table", comparison_table(head.comparison)),
-            Block("note", _DM_NOTE),
+            Block("note", _DM_NOTE.format(test=head.comparison.attrs["test"])),
         ]
     blocks += [
         Block("h2", "Forecasts by fold", anchor="folds"),
@@ -174,19 +182,26 @@ def _sections(
 
 _METRICS_NOTE = (
     "Over all folds and steps. Lower is better, except bias (mean of forecast - actual: "
-    "closest to 0) and coverage (closest to the nominal {coverage:.0%}). MASE scales each "
-    "error by the in-sample {scale} MAE of its fold's training data."
+    "closest to 0) and coverage (closest to the nominal {coverage:.0%}). MASE divides each "
+    "error by the mean of the {window} most recent in-sample {scale} errors before its "
+    "fold's origin (a recent window, so the scale is that of the current level)."
 )
 _DM_NOTE = (
-    "One loss per fold: the mean squared error over its steps. p_better and p_worse are the "
-    "one-sided p-values of 'more accurate' and 'less accurate than the baseline'; below 0.05 "
-    "is significant."
+    "One loss per fold: the mean squared error over its steps. {test}. A verdict needs the "
+    "two-sided p below 0.05; the sign of the statistic (negative: lower loss than the "
+    "baseline) says which way."
 )
 
 
-def _scale(result) -> str:
+def _metrics_note(result) -> str:
     m = result.season_length
-    return "one-step naive" if m == 1 else f"seasonal naive (season length {m})"
+    scale = "one-step naive" if m == 1 else f"seasonal naive (season length {m})"
+    window = getattr(result, "mase_window", None)
+    if window is None:  # a result built by hand
+        from tsrnn.metrics import mase_window
+
+        window = mase_window(m)
+    return _METRICS_NOTE.format(coverage=result.coverage, scale=scale, window=window)
 
 
 def _plot(key: str, caption: str, draw: Callable[[], bytes]) -> Block:
@@ -316,7 +331,9 @@ def write_report(result, path: str | os.PathLike, **kwargs) -> list[Path]:
         values``, ...), shown after those computed from ``history``; ``units`` also
         labels the y axes.
     command : str, optional
-        The command line (or code) that ran the backtest, shown verbatim.
+        The command line (or code) that ran the backtest, shown with each path cut to
+        its file name (a report holds no folder names of the machine; also ``file`` and
+        absolute paths in ``data_summary``).
     baseline : str, optional
         Model the others are tested against. By default ``seasonal-naive`` when the
         result has a season length above 1 and such a model is present, else ``naive``,
