@@ -42,6 +42,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_arima.py
 	$(BIN)/python benchmarks/bench_backtest.py
+	$(BIN)/python benchmarks/bench_coverage.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -16,6 +16,7 @@ from tsrnn.cli.options import (
     load_data,
     model_options,
     model_params,
+    refuse_overwrite,
     resolve_horizon,
 )
 from tsrnn.cli.output import table_number
@@ -149,6 +150,7 @@ def backtest(
             f"--report {report!r} must end in .html, .htm or .md "
             f"(got {Path(report).suffix or 'no suffix'!r})."
         )
+    refuse_overwrite(data, output=output, report=report)
     covariates = bool(opts.get("covariates"))
     loaded = load_data(data, opts, covariates)
     progress = not opts.get("quiet") and sys.stderr.isatty()

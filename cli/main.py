@@ -18,18 +18,34 @@ import click
 from tsrnn.cli.options import (
     coverage_option,
     data_options,
+    date_format_option,
     emit,
     fit_model,
     format_option,
     id_col_option,
     model_option,
     model_options,
+    refuse_overwrite,
 )
 from tsrnn.exceptions import InputError, TsrnnError
 
+_MAX_MESSAGE = 1000
+
+
+def one_line(text: object) -> str:
+    """A message as one terminal line: control characters escaped, at most ~1,000 characters
+    (a column name with a vertical tab, or a 100 KB cell, must not flood the terminal)."""
+    text = str(text)
+    shown = "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+    if len(shown) > _MAX_MESSAGE:
+        shown = f"{shown[:_MAX_MESSAGE]}... ({len(shown) - _MAX_MESSAGE:,} more characters)"
+    return shown
+
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
-    click.echo(f"warning: {message}", err=True)
+    click.echo(f"warning: {one_line(message)}", err=True)
 
 
 class _Group(click.Group):
@@ -47,12 +63,12 @@ class _Group(click.Group):
             except TsrnnError as exc:
                 if debug:
                     traceback.print_exc()
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"error: {one_line(exc)}", err=True)
                 ctx.exit(2 if isinstance(exc, InputError) else 1)
             except Exception as exc:  # a bug or an environment problem
                 if debug:
                     raise
-                click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+                click.echo(f"error: {type(exc).__name__}: {one_line(exc)}", err=True)
                 click.echo("(run again with --debug for the full traceback)", err=True)
                 ctx.exit(1)
 
@@ -74,7 +90,9 @@ def main(debug: bool) -> None:
 @click.option(
     "--output", "-o", help="Write the forecast to this CSV (or .json) file instead of stdout."
 )
-@click.option("--plot", help="Save a PNG plot of the history tail and the forecast.")
+@click.option(
+    "--plot", help="Save a plot of the history tail and the forecast (.png, .svg or .pdf)."
+)
 @format_option
 def forecast(
     data: Path, model: str, coverage: float, output: str | None, plot: str | None, fmt: str, **opts
@@ -85,9 +103,13 @@ def forecast(
     series of the file is forecast: ID_COL,date,forecast,lower,upper.
     """
     from tsrnn.cli.output import forecast_table
+    from tsrnn.plotting import check_plot_path
 
     if plot and opts.get("id_col"):
         raise click.UsageError("--plot shows one series; leave out --id-col to plot one.")
+    refuse_overwrite(data, output=output, plot=plot)
+    if plot:
+        check_plot_path(plot)
     estimator, loaded = fit_model(data, model, opts)
     table = forecast_table(estimator.predict(), estimator.predict_interval(coverage=coverage))
     if plot:
@@ -106,6 +128,7 @@ def forecast(
 @click.option("--save", "save_path", required=True, help="Model file to write (e.g. model.tsrnn).")
 def fit(data: Path, model: str, save_path: str, **opts) -> None:
     """Fit a model on a CSV file and save it to a model file."""
+    refuse_overwrite(data, save=save_path)
     estimator, loaded = fit_model(data, model, opts)
     estimator.save(save_path)
     series = f"{len(estimator.series_ids_)} series, " if loaded.id_col else ""
@@ -125,6 +148,7 @@ def fit(data: Path, model: str, save_path: str, **opts) -> None:
     help="CSV of observations after the training data; the model is updated first.",
 )
 @click.option("--date-col", help="Column of timestamps in --data.")
+@date_format_option
 @click.option(
     "--id-col",
     help="Column of series ids in --data (default for a model fitted on many series: the "
@@ -140,31 +164,25 @@ def predict(
     model_file: Path,
     newer: Path | None,
     date_col: str | None,
+    date_format: str | None,
     id_col: str | None,
     horizon: int | None,
     coverage: float,
     output: str | None,
     fmt: str,
 ) -> None:
-    """Forecast with a saved model, optionally after updating it with newer data."""
+    """Forecast with a saved model, optionally after updating it with newer data.
+
+    Rows of --data at or before the end of the model's data are skipped (with a warning).
+    """
     from tsrnn.cli.output import forecast_table
-    from tsrnn.io import read_csv
-    from tsrnn.panel import fitted_on_panel
+    from tsrnn.cli.updating import update_from_file
     from tsrnn.persistence import load
 
+    refuse_overwrite(model_file, newer, output=output)
     estimator = load(model_file)
     if newer is not None:
-        if id_col is None and fitted_on_panel(estimator):
-            id_col = estimator.panel_names_[0]
-        loaded = read_csv(
-            newer,
-            estimator.target_name_,
-            date_col,
-            freq=estimator.freq_,
-            covariates=bool(getattr(estimator, "covariate_names_", None)),
-            id_col=id_col,
-        )
-        estimator.update(loaded.frame)
+        update_from_file(estimator, newer, date_col, date_format, id_col)
     table = forecast_table(
         estimator.predict(horizon), estimator.predict_interval(horizon, coverage=coverage)
     )
@@ -184,6 +202,8 @@ def datasets_list() -> None:
     table = list_datasets()
     for column in ("start", "end"):
         table[column] = [str(ts).removesuffix(" 00:00:00") for ts in table[column]]
+    # Fits an 80-column terminal; `tsrnn datasets show NAME` has the columns and source.
+    table = table[["name", "kind", "freq", "rows", "start", "end", "target"]]
     click.echo(table.to_string(index=False))
 
 

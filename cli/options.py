@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from tsrnn.cli.models import MODELS, NEURAL, build_model, parse_int_tuple
-from tsrnn.exceptions import DataError
+from tsrnn.exceptions import DataError, InputError
+
+#: Defaults of the neural models, shown by --help (tests/test_cli.py checks them against
+#: LSTMForecaster's signature; reading them here would import the model code on --help).
+NEURAL_DEFAULTS = {"lookback": 30, "epochs": 100, "hidden_size": 32, "num_layers": 1}
+
+date_format_option = click.option(
+    "--date-format",
+    help="strftime format of the dates, e.g. %d/%m/%Y (default: detected; dates such as "
+    "01/02/2024 that read either way are refused without it).",
+)
+
+
+def refuse_overwrite(*inputs: Path | str | None, **outputs: str | None) -> None:
+    """Refuse an output option that names an input file (it would be destroyed)."""
+    for option, output in outputs.items():
+        if not output:
+            continue
+        for source in inputs:
+            if source is not None and _same_file(Path(source), Path(output)):
+                raise InputError(
+                    f"--{option} {output} is the input file {source}; writing there would "
+                    "destroy it. Choose another file name."
+                )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): compare the resolved paths
+        return a.resolve() == b.resolve()
 
 
 def data_options(func):
@@ -21,6 +52,7 @@ def data_options(func):
             click.option(
                 "--date-col", help="Column of timestamps (optional when only one parses as dates)."
             ),
+            date_format_option,
             click.option(
                 "--freq", help="Pandas frequency alias (D, B, h, MS...); inferred by default."
             ),
@@ -48,18 +80,25 @@ def model_options(func):
                 "24 hourly, 7 daily, 5 business days, 12 monthly; 7 otherwise).",
             ),
             click.option(
-                "--lookback", type=click.IntRange(min=1), help="Input window of the neural models."
+                "--lookback",
+                type=click.IntRange(min=1),
+                help=f"Input window of the neural models.  [default: {NEURAL_DEFAULTS['lookback']}]",
             ),
             click.option(
-                "--epochs", type=click.IntRange(min=1), help="Training epochs of the neural models."
+                "--epochs",
+                type=click.IntRange(min=1),
+                help=f"Training epochs of the neural models.  [default: {NEURAL_DEFAULTS['epochs']}]",
             ),
             click.option(
                 "--hidden-size",
                 type=click.IntRange(min=1),
-                help="Hidden units of the neural models.",
+                help=f"Hidden units of the neural models.  [default: {NEURAL_DEFAULTS['hidden_size']}]",
             ),
             click.option(
-                "--layers", "num_layers", type=click.IntRange(min=1), help="Recurrent layers."
+                "--layers",
+                "num_layers",
+                type=click.IntRange(min=1),
+                help=f"Recurrent layers of the neural models.  [default: {NEURAL_DEFAULTS['num_layers']}]",
             ),
             click.option(
                 "--covariates/--no-covariates",
@@ -129,6 +168,7 @@ def load_data(data_path: Path, opts: dict, covariates: bool):
         freq=opts.get("freq"),
         missing=opts.get("missing", "interpolate"),
         covariates=covariates,
+        date_format=opts.get("date_format"),
         id_col=opts.get("id_col"),
     )
 
@@ -141,8 +181,11 @@ def resolve_horizon(opts: dict, freq: str | None) -> int:
 
 
 def fit_model(data_path: Path, model: str, opts: dict):
+    from tsrnn.limits import check_horizon_bound
+
     data = load_data(data_path, opts, covariates=bool(opts.get("covariates")) and model in NEURAL)
     opts = {**opts, "target": data.target, "horizon": resolve_horizon(opts, data.freq)}
+    check_horizon_bound(opts["horizon"], len(data.frame), data.source)
     estimator = build_model(model, model_params(model, opts))
     y = data.frame if data.frame.shape[1] > 1 else data.y
     try:

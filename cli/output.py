@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tsrnn.io import atomic_write
@@ -49,8 +50,13 @@ def render(table: pd.DataFrame, fmt: str) -> str:
         return json.dumps(frame.to_dict(orient="records"), indent=1) + "\n"
     if fmt == "table":
         return frame.to_string(index=False, float_format=table_number) + "\n"
-    # 10 significant digits: exact enough for prices in the millions, free of float noise.
-    return frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    # 10 significant digits: exact enough for prices in the millions, free of float noise;
+    # 17 (round-trip) near the largest float, which 10 digits would round up to infinity.
+    numbers = table.select_dtypes("number").to_numpy(dtype=float)
+    near_max = numbers.size and bool((np.abs(numbers[np.isfinite(numbers)]) > 1.79e308).any())
+    return frame.to_csv(
+        index=False, float_format="%.17g" if near_max else "%.10g", lineterminator="\n"
+    )
 
 
 def write_output(table: pd.DataFrame, path: str) -> None:

@@ -53,7 +53,9 @@ def _no_foreign_warnings(caught):
 )  # fmt: skip
 def test_fixed_order_equals_statsmodels(walk, order, seasonal_order, trend):
     y = walk.iloc[-100:] if seasonal_order else walk.iloc[-150:]
-    model = ARIMAForecaster(order=order, seasonal_order=seasonal_order, trend=trend, horizon=6)
+    model = ARIMAForecaster(
+        order=order, seasonal_order=seasonal_order, trend=trend, horizon=6, interval="model"
+    )
     model.fit(y)
     kwargs = {"seasonal_order": seasonal_order} if seasonal_order else {}
     with warnings.catch_warnings():
@@ -199,7 +201,7 @@ def test_non_convergence_gives_one_clear_warning(ar1, monkeypatch):
 def test_update_equals_statsmodels_append():
     walk = _arma([1, -0.5], [1], 300, seed=7, integrate=True)
     train, new = walk.iloc[:-20], walk.iloc[-20:]
-    model = ARIMAForecaster(order=(1, 1, 0), trend="t", horizon=4).fit(train)
+    model = ARIMAForecaster(order=(1, 1, 0), trend="t", horizon=4, interval="model").fit(train)
     for start in range(0, 20, 5):
         model.update(new.iloc[start : start + 5])
     with warnings.catch_warnings():

@@ -222,12 +222,12 @@ def test_refit_policy_actions(refit, actions, seasonal_series):
 def test_naive_update_equals_refit(seasonal_series):
     splitter = ExpandingWindowSplitter(horizon=4, n_folds=6)
     tables = [
-        backtest(NaiveForecaster(), seasonal_series, splitter, refit=r).forecasts
+        backtest(NaiveForecaster(interval="model"), seasonal_series, splitter, refit=r).forecasts
         for r in (True, False, 2)
     ]
     for table in tables[1:]:
         pd.testing.assert_series_equal(table["forecast"], tables[0]["forecast"])
-    # updates keep the first fold's residual sigma for the intervals
+    # updates keep the first fold's residual sigma for the formula intervals
     first_train = next(splitter.split(seasonal_series))[0]
     sigma0 = NaiveForecaster().fit(seasonal_series.iloc[first_train]).sigma_
     never = tables[1]
@@ -237,8 +237,9 @@ def test_naive_update_equals_refit(seasonal_series):
 
 def test_drift_update_moves_the_line_and_keeps_the_first_sigma(seasonal_series):
     splitter = ExpandingWindowSplitter(horizon=4, n_folds=6)
-    always = backtest(DriftForecaster(), seasonal_series, splitter, refit=True).forecasts
-    never = backtest(DriftForecaster(), seasonal_series, splitter, refit=False).forecasts
+    drift = DriftForecaster(interval="model")  # the FPP3 formula intervals
+    always = backtest(drift, seasonal_series, splitter, refit=True).forecasts
+    never = backtest(drift, seasonal_series, splitter, refit=False).forecasts
     # the slope (last - first) / (T - 1) is recomputed by update: same point forecasts
     np.testing.assert_allclose(never["forecast"], always["forecast"], rtol=1e-12)
     # sigma stays that of fold 0; the h-step widths grow with the current T

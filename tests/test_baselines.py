@@ -9,6 +9,7 @@ from scipy.stats import norm
 
 from tests.conftest import make_series
 from tsrnn.baselines import DriftForecaster, NaiveForecaster, SeasonalNaiveForecaster
+from tsrnn.exceptions import DataError
 
 Z90 = norm.ppf(0.95)
 
@@ -59,9 +60,12 @@ def test_update_equals_refit_on_longer_series(model, seasonal_series):
     pd.testing.assert_series_equal(updated, refit)
 
 
-def test_update_rejects_a_gap_and_ignores_old_rows(seasonal_series):
+def test_update_rejects_a_gap_and_rows_already_seen(seasonal_series):
     model = NaiveForecaster().fit(seasonal_series[:100])
-    model.update(seasonal_series[90:101])  # overlapping rows are ignored
+    with pytest.raises(DataError, match="10 row\\(s\\) at or before"):
+        model.update(seasonal_series[90:101])  # seen rows are refused, not ignored
+    assert model.cutoff_ == seasonal_series.index[99]
+    model.update(seasonal_series[100:101])
     assert model.cutoff_ == seasonal_series.index[100]
     with pytest.raises(ValueError, match="must continue the data at"):
         model.update(seasonal_series[105:])

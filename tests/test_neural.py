@@ -14,6 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from tests.conftest import make_series  # noqa: E402
+from tsrnn.exceptions import InputError  # noqa: E402
 from tsrnn.rnn import GRUForecaster, LSTMForecaster  # noqa: E402
 
 TINY = dict(lookback=6, horizon=3, hidden_size=8, epochs=3, batch_size=16, random_state=0)
@@ -165,3 +166,40 @@ def test_warm_start_on_the_same_panel_continues_from_the_fitted_network():
     other = {"s0": _as_panel(ys)["s0"], "new": _as_panel(ys)["s1"]}
     model.fit(other)  # other series: a fresh network and fresh scalers
     assert model.net_ is not net and model.series_ids_ == ["s0", "new"]
+
+
+def test_panel_with_covariates_trains_on_every_column_of_every_series():
+    rng = np.random.default_rng(1)
+    frames = {}
+    for k, level in enumerate((5.0, 50.0)):
+        index = pd.date_range("2024-01-01", periods=50 + 5 * k, freq="D", name="date")
+        rain = rng.gamma(1.0, 2.0, len(index))
+        temp = level - 0.5 * rain + rng.normal(0, 0.1, len(index))
+        frames[f"st{k}"] = pd.DataFrame({"temp": temp, "rain": rain}, index=index)
+    model = LSTMForecaster(**TINY, target="temp").fit(frames)
+    assert model.n_inputs_ == 2 and model.covariate_names_ == ["rain"]
+    assert [r.shape for r in model.series_recent_] == [(6, 2), (6, 2)]
+    np.testing.assert_allclose(
+        model.series_scalers_[1].mean_[1],
+        frames["st1"]["rain"].iloc[: len(frames["st1"]) - 11].mean(),
+    )
+    assert model.predict().groupby(level="series").size().tolist() == [3, 3]
+    with pytest.raises(InputError, match="exceeds the trained horizon 3"):
+        model.predict(4)
+
+
+def test_a_constant_series_in_a_mixed_panel_is_forecast_exactly():
+    index = pd.date_range("2024-01-01", periods=60, freq="D", name="date")
+    panel = {
+        "flat": pd.Series(5.0, index=index, name="y"),
+        "wave": pd.Series(10 + np.sin(np.arange(60.0)), index=index, name="y"),
+    }
+    model = LSTMForecaster(**TINY).fit(panel)
+    assert model.series_constant_ == [True, False]
+    np.testing.assert_array_equal(model.predict(5).loc["flat"].to_numpy(), 5.0)
+    interval = model.predict_interval().loc["flat"]
+    np.testing.assert_array_equal(interval.to_numpy(), 5.0)
+    newer = pd.Series([6.0], index=pd.date_range("2024-03-01", periods=1), name="y")
+    model.update({"flat": newer})  # then its last value, the naive forecast
+    np.testing.assert_array_equal(model.predict().loc["flat"].to_numpy(), 6.0)
+    assert LSTMForecaster(**TINY).fit(panel["wave"]).series_constant_ is None

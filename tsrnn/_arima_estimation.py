@@ -90,7 +90,11 @@ def filter_quietly(model: ARIMA, params: np.ndarray) -> ARIMAResults:
 
 def scale_for(y: np.ndarray) -> float:
     """1, or the power of ten near the spread of ``y`` when it is huge or tiny."""
-    spread = float(np.std(y)) or float(np.max(np.abs(y)))
+    peak = float(np.max(np.abs(y)))
+    if not 0 < peak < np.inf:
+        return 1.0
+    # std of y / peak: the squares of values above ~1e154 would overflow to inf.
+    spread = (peak * float(np.std(y / peak))) or peak
     if spread == 0 or _SCALE_RANGE[0] <= spread <= _SCALE_RANGE[1]:
         return 1.0
     return float(10.0 ** np.floor(np.log10(spread)))

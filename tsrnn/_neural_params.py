@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from tsrnn._neural_checks import check_neural_params
+from tsrnn.conformal import check_interval
 from tsrnn.exceptions import InputError
 
 __all__ = ["NeuralParams", "PARAMS_DOC"]
@@ -48,6 +50,7 @@ class NeuralParams:
         verbose: bool = False,
         target: str | None = None,
         freq: str | None = None,
+        interval: str = "conformal",
     ):
         self.lookback = lookback
         self.horizon = horizon
@@ -74,9 +77,11 @@ class NeuralParams:
         self.verbose = verbose
         self.target = target
         self.freq = freq
+        self.interval = interval
 
     # ------------------------------------------------------------- checks
     def _check_params(self) -> None:
+        check_interval(self.interval)
         for name in ("lookback", "hidden_size", "num_layers", "epochs", "batch_size"):
             self._check_horizon(getattr(self, name), name)
         if not 0 <= self.validation_fraction < 1:
@@ -104,9 +109,10 @@ class NeuralParams:
             raise InputError(
                 f"fine_tune_epochs must be a non-negative integer; got {self.fine_tune_epochs!r}."
             )
+        check_neural_params(self)
 
-    def _split(self, n_obs: int) -> tuple[np.ndarray, np.ndarray, int]:
-        """Training and validation window positions, and the rows the training windows cover."""
+    def _counts(self, n_obs: int) -> tuple[int, int, int]:
+        """Windows in all, validation windows, training windows (arithmetic, no arrays)."""
         n_windows = n_obs - self.lookback - self.horizon + 1
         n_val = (
             0
@@ -114,7 +120,11 @@ class NeuralParams:
             else max(1, round(self.validation_fraction * n_windows))
         )
         gap = self.horizon - 1 if n_val else 0
-        n_train = n_windows - n_val - gap
+        return n_windows, n_val, n_windows - n_val - gap
+
+    def _split(self, n_obs: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """Training and validation window positions, and the rows the training windows cover."""
+        n_windows, n_val, n_train = self._counts(n_obs)
         train_idx = np.arange(max(n_train, 0))
         val_idx = np.arange(n_windows - n_val, max(n_windows, 0))
         return train_idx, val_idx, n_train - 1 + self.lookback + self.horizon
@@ -122,13 +132,14 @@ class NeuralParams:
     def _min_length(self) -> int:
         self._check_params()
         # The number of training windows never falls as n_obs grows: double, then bisect
-        # (a linear search takes minutes for a horizon in the millions).
+        # (a linear search takes minutes for a horizon in the millions), counting windows
+        # without building index arrays (a lookback of 10**9 would allocate gigabytes).
         low = high = self.lookback + self.horizon
-        while len(self._split(high)[0]) < 1:
+        while self._counts(high)[2] < 1:
             low, high = high + 1, 2 * high
         while low < high:
             mid = (low + high) // 2
-            if len(self._split(mid)[0]) < 1:
+            if self._counts(mid)[2] < 1:
                 low = mid + 1
             else:
                 high = mid
@@ -183,7 +194,7 @@ PARAMS_DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}``
         Patience (epochs without a better validation loss); the best weights are kept.
     validation_fraction : float, default=0.2
         Share of the windows, at the end of the series, used for early stopping and
-        for calibrating the prediction intervals (split conformal).
+        for calibrating the prediction intervals.
     gradient_clip : float or None, default=1.0
         Maximum gradient norm.
     scaler : {{'standard', 'minmax', 'robust'}}, None or sklearn transformer
@@ -210,6 +221,13 @@ PARAMS_DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}``
     target, freq : str, optional
         Column to forecast in a DataFrame ``y`` (the other numeric columns become past
         covariates), and the frequency (inferred by default).
+    interval : {{'conformal', 'model'}}, default='conformal'
+        'conformal': adaptive conformal intervals from the validation windows' errors
+        (the last 1,000), scaled by the recent volatility and, in ``update``, scored on
+        the new observations with an adaptive conformal level (:mod:`tsrnn.conformal`).
+        'model': split conformal on the validation errors as they are (no volatility
+        scaling, no update), the method of earlier versions; also used with fewer
+        than 30 windows.
 
     Attributes
     ----------
@@ -222,6 +240,8 @@ PARAMS_DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}``
         Absolute validation errors per step, in the data's units.
     interval_coverage_ : float
         Leave-one-out empirical coverage of the 90% interval on the validation windows.
+    conformal_ : dict
+        Calibration state of the conformal intervals (:func:`tsrnn.conformal.fit_state`).
 
     Examples
     --------

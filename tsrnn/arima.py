@@ -19,6 +19,8 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
+from tsrnn import conformal
+from tsrnn._arima_conformal import fit_calibration, update_calibration
 from tsrnn._arima_estimation import (
     ADVICE,
     Fitted,
@@ -96,6 +98,13 @@ class ARIMAForecaster(BaseForecaster):
         Column of a DataFrame ``y`` to forecast.
     freq : str, optional
         Pandas frequency alias; inferred from the data when omitted.
+    interval : {'conformal', 'model'}, default='conformal'
+        'conformal': adaptive conformal intervals from the out-of-sample errors at the
+        last origins of the training data (forecasts from each origin's filtered state,
+        :mod:`tsrnn._arima_conformal`), scaled by the recent volatility and adjusted
+        online in ``update`` (:mod:`tsrnn.conformal`). 'model': the forecast
+        distribution of the model (``get_forecast().conf_int``), which assumes a
+        constant innovation variance. With ``X``, ``update`` does not score new origins.
     n_jobs : int, optional
         Parallel jobs (joblib) when fitting a panel, one model per series; None means 1
         unless a ``joblib.parallel_config`` says otherwise.
@@ -118,6 +127,8 @@ class ARIMAForecaster(BaseForecaster):
         ``y`` is divided by it before fitting: 1 unless its spread is outside [1e-3, 1e6].
     exog_names_ : list of str or None
         Columns of the ``X`` given to ``fit``.
+    conformal_ : dict or None
+        Calibration state of the conformal intervals, on ``y / scale_``.
 
     Notes
     -----
@@ -193,6 +204,7 @@ class ARIMAForecaster(BaseForecaster):
         horizon: int = 7,
         target: str | None = None,
         freq: str | None = None,
+        interval: str = "conformal",
         n_jobs: int | None = None,
     ):
         self.order = order
@@ -214,6 +226,7 @@ class ARIMAForecaster(BaseForecaster):
         self.horizon = horizon
         self.target = target
         self.freq = freq
+        self.interval = interval
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------ public API
@@ -232,7 +245,7 @@ class ARIMAForecaster(BaseForecaster):
     def predict_interval(
         self, horizon: int | None = None, coverage: float = 0.9, X: pd.DataFrame | None = None
     ) -> pd.DataFrame:
-        """Intervals from the model's forecast distribution (``get_forecast().conf_int``)."""
+        """Intervals (see ``interval``); ``X`` as for :meth:`predict`."""
         with self._using_X(X), one_blas_thread():
             return super().predict_interval(horizon, coverage)
 
@@ -285,6 +298,7 @@ class ARIMAForecaster(BaseForecaster):
         return d + D * m + max(p + P * m, q + Q * m) + 3
 
     def _fit(self, y: np.ndarray, covariates: np.ndarray | None) -> None:
+        conformal.check_interval(self.interval)
         spec = check_params(self)
         index = pd.date_range(end=self.cutoff_, periods=self.n_obs_, freq=self.freq_)
         exog = None
@@ -309,6 +323,10 @@ class ARIMAForecaster(BaseForecaster):
         return np.asarray(self._forecast(horizon).predicted_mean) * self.scale_
 
     def _predict_interval(self, horizon: int, coverage: float) -> tuple[np.ndarray, np.ndarray]:
+        if self.interval == "conformal" and conformal.state_is_usable(self.conformal_):
+            point = self._predict(horizon)
+            half = conformal.adaptive_half_widths(self.conformal_, coverage, horizon)
+            return point - half * self.scale_, point + half * self.scale_
         bounds = np.asarray(self._forecast(horizon).conf_int(alpha=1 - coverage)) * self.scale_
         return bounds[:, 0], bounds[:, 1]
 
@@ -318,7 +336,11 @@ class ARIMAForecaster(BaseForecaster):
         exog = full_exog(self.trend_, len(self._endog) + 1, len(ys), user)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.results_ = self.results_.extend(ys, exog=exog)  # keeps the covariance
+            extended = self.results_.extend(ys, exog=exog)  # keeps the covariance
+        self.conformal_ = update_calibration(
+            self.conformal_, extended, ys, self.trend_, len(self._endog)
+        )
+        self.results_ = extended
         self._endog = np.concatenate([self._endog, ys])
         if user is not None:
             self._exog = np.concatenate([self._exog, user])
@@ -348,6 +370,7 @@ class ARIMAForecaster(BaseForecaster):
         self.aicc_ = fitted.aicc
         self._endog, self._exog = ys, exog
         self.search_trace_ = fitted.trace
+        self.conformal_ = fit_calibration(self.results_, ys, self.trend_, self.horizon)
 
     def _warn(self, converged: bool, timed_out: bool) -> None:
         problems = []

@@ -12,7 +12,7 @@ import pandas as pd
 
 from tsrnn import metrics as M
 from tsrnn.compare import compare_forecasts
-from tsrnn.exceptions import InputError
+from tsrnn.exceptions import InputError, warn
 from tsrnn.io import atomic_write
 
 __all__ = ["BacktestResult", "METRIC_NAMES", "DEFAULT_METRICS", "check_metric_names"]
@@ -77,10 +77,20 @@ def _pinball(g: _Group) -> float:
     return (low + M.pinball_loss(g.y, g.upper, 1 - alpha / 2)) / 2
 
 
+def _mape(g) -> float:
+    if np.any(g.y != 0):
+        return M.mape(g.y, g.f)
+    warn(
+        "mape is undefined (NaN) where every actual value is 0, as here; compare with "
+        "smape, mae or mase instead."
+    )
+    return np.nan
+
+
 _METRICS = {
     "mae": lambda g: M.mae(g.y, g.f),
     "rmse": lambda g: M.rmse(g.y, g.f),
-    "mape": lambda g: M.mape(g.y, g.f) if np.any(g.y != 0) else np.nan,
+    "mape": _mape,
     "smape": lambda g: M.smape(g.y, g.f),
     "mase": _mase,
     "bias": lambda g: M.bias(g.y, g.f),

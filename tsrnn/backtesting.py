@@ -54,7 +54,8 @@ from tqdm.auto import tqdm
 
 from tsrnn._backtest_speed import fold_table, run_together, search_first_fold
 from tsrnn.backtest_result import BacktestResult, check_metric_names
-from tsrnn.exceptions import InputError, TsrnnError
+from tsrnn.exceptions import InputError, TsrnnError, quote
+from tsrnn.limits import effective_jobs
 from tsrnn.splitters import ExpandingWindowSplitter
 from tsrnn.validation import prepare_frame
 
@@ -308,7 +309,8 @@ def backtest(
     # first task and restarts workers that grow 300 MB beyond it, so a worker that ran a
     # baseline first would be restarted (with a warning) on its first neural task.
     tasks.sort(key=lambda task: not _supports_warm_start(task.model))
-    outputs = Parallel(n_jobs=n_jobs, return_as="generator")(
+    # Never more workers than tasks or cores: extra processes only cost memory and start-up.
+    outputs = Parallel(n_jobs=effective_jobs(n_jobs, len(tasks)), return_as="generator")(
         delayed(_run_task)(task, y, coverage) for task in tasks
     )
     tables, timings, final_models = [], list(searches), {}
@@ -338,6 +340,11 @@ def backtest(
 
 
 def _folds(splitter: object, y: pd.Series | pd.DataFrame) -> list:
+    if not callable(getattr(splitter, "split", None)):
+        raise InputError(
+            f"splitter must be a splitter such as ExpandingWindowSplitter(horizon=7, "
+            f"n_folds=10); got {quote(splitter)} ({type(splitter).__name__})."
+        )
     try:
         folds = [(k, train, test) for k, (train, test) in enumerate(splitter.split(y))]
     except (ValueError, TypeError) as exc:

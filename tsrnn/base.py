@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsrnn import _panel_models as panel_models
 from tsrnn.exceptions import DataError, InputError, NotEnoughDataError
+from tsrnn.limits import check_horizon_bound
 from tsrnn.panel import fitted_on_panel, is_panel
 from tsrnn.validation import prepare_frame
 
@@ -142,8 +143,9 @@ class BaseForecaster(BaseEstimator):
         steps = self._resolve_horizon(horizon)
         if fitted_on_panel(self):
             return panel_models.predict_panel(self, steps)
+        index = self._forecast_index(steps)
         values = np.asarray(self._predict(steps), dtype=float)
-        return pd.Series(values, index=self._future_index(steps), name=self.target_name_)
+        return pd.Series(values, index=index, name=self.target_name_)
 
     def predict_interval(self, horizon: int | None = None, coverage: float = 0.9) -> pd.DataFrame:
         """Prediction intervals for the next ``horizon`` steps.
@@ -173,8 +175,9 @@ class BaseForecaster(BaseEstimator):
             )
         if fitted_on_panel(self):
             return panel_models.predict_interval_panel(self, steps, float(coverage))
+        index = self._forecast_index(steps)
         lower, upper = self._predict_interval(steps, float(coverage))
-        return pd.DataFrame({"lower": lower, "upper": upper}, index=self._future_index(steps))
+        return pd.DataFrame({"lower": lower, "upper": upper}, index=index)
 
     def update(self, y_new: pd.Series | pd.DataFrame) -> BaseForecaster:
         """Append newer observations without a full refit.
@@ -182,19 +185,37 @@ class BaseForecaster(BaseEstimator):
         Parameters
         ----------
         y_new : pd.Series or pd.DataFrame
-            Observations continuing the training data (same target and covariates).
-            Timestamps up to the current end of the data are ignored; the rest must
-            start one step after it. A model fitted on a panel takes a panel, holding
-            any of its series.
+            Observations continuing the training data (same target and covariates),
+            starting one step after the end of the data the model has seen. A Series is
+            taken as the target whatever its name. A model fitted on a panel takes a
+            panel, holding any of its series.
 
         Returns
         -------
         self
             The next ``predict`` starts after the new data.
+
+        Raises
+        ------
+        DataError
+            If ``y_new`` holds rows the model has already seen (at or before ``cutoff_``:
+            they are refused, not silently ignored or replaced; pass
+            ``y_new[y_new.index > model.cutoff_]``, or refit to use corrected values), does
+            not start one step after ``cutoff_``, or its time zone differs from the fit's.
         """
         check_is_fitted(self, "cutoff_")
         if is_panel(y_new) or fitted_on_panel(self):
             return panel_models.update_panel(self, y_new)
+        if isinstance(y_new, pd.Series):
+            y_new = y_new.rename(self.target_name_)
+        self._check_same_zone(y_new)
+        seen = _rows_up_to(y_new, self.cutoff_)
+        if seen:
+            raise DataError(
+                f"y_new has {seen} row(s) at or before {self.cutoff_}, the end of the data the "
+                "model has seen; update takes only newer rows (y_new[y_new.index > "
+                "model.cutoff_]). Refit to use corrected values of seen rows."
+            )
         frame, _, _ = self._validate_y(y_new, after=self.cutoff_)
         if frame is None:
             return self
@@ -233,7 +254,19 @@ class BaseForecaster(BaseEstimator):
 
     def _set_state(self, state: dict) -> None:
         for key, value in state.items():
+            if not _is_state_name(key) or hasattr(type(self), key):
+                raise InputError(f"{key!r} is not a fitted attribute of {type(self).__name__}.")
             setattr(self, key, value)
+
+    def _check_same_zone(self, y_new: pd.Series | pd.DataFrame) -> None:
+        index = getattr(y_new, "index", None)
+        zone, fitted = getattr(index, "tz", None), self.cutoff_.tz
+        if isinstance(index, pd.DatetimeIndex) and str(zone) != str(fitted):
+            raise DataError(
+                f"y_new's timestamps are in time zone {zone or 'none (naive)'}, but the model "
+                f"was fitted on {fitted or 'naive'} timestamps; convert them first "
+                "(tz_convert / tz_localize)."
+            )
 
     @staticmethod
     def _check_horizon(value: object, name: str) -> int:
@@ -242,7 +275,19 @@ class BaseForecaster(BaseEstimator):
         return int(value)
 
     def _resolve_horizon(self, horizon: int | None) -> int:
-        return self._check_horizon(self.horizon if horizon is None else horizon, "horizon")
+        steps = self._check_horizon(self.horizon if horizon is None else horizon, "horizon")
+        check_horizon_bound(steps, int(getattr(self, "n_obs_", 0)), "the fitted series")
+        return steps
+
+    def _forecast_index(self, steps: int) -> pd.DatetimeIndex:
+        """``_future_index``, with dates past what pandas can represent reported plainly."""
+        try:
+            return self._future_index(steps)
+        except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:
+            raise InputError(
+                f"{steps:,} steps of {self.freq_} after {self.cutoff_} go past the last date "
+                "pandas can represent; ask for fewer steps."
+            ) from exc
 
     def _future_index(self, steps: int, cutoff: pd.Timestamp | None = None) -> pd.DatetimeIndex:
         """The ``steps`` timestamps after ``cutoff`` (default ``cutoff_``)."""
@@ -303,6 +348,8 @@ class BaseForecaster(BaseEstimator):
     def _numeric(frame: pd.DataFrame, target: str) -> pd.DataFrame:
         if len(frame) == 0:
             raise NotEnoughDataError("y is empty.")
+        for column in frame.columns:
+            _check_real_values(frame[column], column)
         if not pd.api.types.is_numeric_dtype(frame[target]) or pd.api.types.is_bool_dtype(
             frame[target]
         ):
@@ -315,3 +362,36 @@ class BaseForecaster(BaseEstimator):
                 )
             frame = frame.assign(**{target: values})
         return frame.astype(float)
+
+
+def _is_state_name(key: object) -> bool:
+    """Fitted attributes end in ``_`` (private ones start with one); never dunders."""
+    return (
+        isinstance(key, str)
+        and key.isidentifier()
+        and not key.startswith("__")
+        and (key.endswith("_") or key.startswith("_"))
+    )
+
+
+def _rows_up_to(y: object, cutoff: pd.Timestamp) -> int:
+    index = getattr(y, "index", None)
+    if not isinstance(index, pd.DatetimeIndex) or str(index.tz) != str(cutoff.tz):
+        return 0
+    return int((index <= cutoff).sum())
+
+
+def _check_real_values(values: pd.Series, column: object) -> None:
+    """Refuse dates, durations and complex numbers, which would pass as (wrong) numbers."""
+    kind = getattr(values.dtype, "kind", "O")
+    what = {"M": "dates", "m": "time durations", "c": "complex numbers"}.get(kind)
+    if what is None and pd.api.types.is_object_dtype(values.dtype):
+        sample = values.dropna().head(1)
+        if len(sample) and isinstance(sample.iloc[0], complex):
+            what = "complex numbers"
+    if what is not None:
+        raise DataError(
+            f"y, column '{column}': holds {what} ({values.dtype}), not real numbers to "
+            "forecast; pass the numeric values (for complex data, the real part or the "
+            "absolute value)."
+        )

@@ -16,6 +16,8 @@ __all__ = [
     "DatasetNotFoundError",
     "ModelFileError",
     "DataWarning",
+    "quote",
+    "warn",
 ]
 
 
@@ -48,3 +50,35 @@ class ModelFileError(InputError):
 
 class DataWarning(UserWarning):
     """Something in the data was repaired (sorted, filled); the message says what and how much."""
+
+
+def quote(value: object, limit: int = 60) -> str:
+    """``repr`` of a value for an error message, cut to about ``limit`` characters.
+
+    A 100,000-character cell must not become a 100 KB error line.
+
+    Examples
+    --------
+    >>> quote("abc")
+    "'abc'"
+    >>> quote("x" * 100, limit=10)
+    "'xxxxxxxxxx'... (100 characters)"
+    """
+    text = str(value)
+    if len(text) <= limit:
+        return repr(value) if isinstance(value, str) else text
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
+def warn(message: str, category: type[Warning] = DataWarning) -> None:
+    """Issue a warning attributed to the first caller outside tsrnn (``stacklevel`` that
+    points at the user's line, however deep inside tsrnn the warning arises)."""
+    import os
+    import sys
+    import warnings
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    level, frame = 2, sys._getframe(1)  # 2: the caller of warn()
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(message, category, stacklevel=level)

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import os
 import re
-import stat
-import tempfile
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from tsrnn.exceptions import DataError, InputError
+from tsrnn._atomic import atomic_write
+from tsrnn._dates import is_date_text, looks_like_dates, parse_dates
+from tsrnn.exceptions import DataError, quote
 from tsrnn.validation import prepare_frame
 
 __all__ = ["LoadedData", "read_csv", "atomic_write"]
@@ -69,6 +67,7 @@ def _read_strings(path: Path) -> pd.DataFrame:
         raise DataError(f"{name}: no such file. Check the path.")
     if path.is_dir():
         raise DataError(f"{name}: is a directory, not a CSV file.")
+    _check_text(path)
     sep = _sniff_separator(path)
     try:
         raw = pd.read_csv(
@@ -86,10 +85,36 @@ def _read_strings(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, OSError) as exc:
         raise DataError(f"{name}: cannot be read as CSV: {str(exc).strip()}") from exc
     raw.columns = [str(c).strip() for c in raw.columns]
+    _check_unique_names(list(raw.columns), name)
     if raw.empty:
         raise DataError(f"{name}: has a header but no data rows.")
     raw.attrs["decimal_comma"] = sep == ";"
     return raw
+
+
+def _check_text(path: Path) -> None:
+    """Refuse binary files (NUL bytes: a zip, a spreadsheet, a database) before parsing."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror}).") from exc
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(
+            f"{path}: is not a text CSV file (it contains NUL bytes; a zip, spreadsheet or "
+            "other binary file?). Export it as CSV text first."
+        )
+
+
+def _check_unique_names(columns: list[str], name: str) -> None:
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            raise DataError(
+                f"{name}: two columns are named '{column}' (after removing surrounding spaces); "
+                "rename one of them in the header."
+            )
+        seen.add(column)
 
 
 def _missing_mask(raw: pd.Series) -> np.ndarray:
@@ -107,88 +132,95 @@ def _to_numbers(raw: pd.Series, decimal_comma: bool) -> np.ndarray:
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
 
 
-def _parse_dates(raw: pd.Series, column: str, name: str, lines: np.ndarray) -> pd.DatetimeIndex:
-    text = raw.str.strip()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-            if parsed.isna().any():
-                parsed = pd.to_datetime(text, format="mixed", errors="coerce")
-    except (ValueError, TypeError) as exc:
-        if "zone" in str(exc).lower() or "offset" in str(exc).lower() or "utc" in str(exc):
-            raise DataError(
-                f"{name}, column '{column}': timestamps mix time zones or UTC offsets. "
-                "Convert them to one time zone (or to UTC) first."
-            ) from exc
-        raise DataError(f"{name}, column '{column}': dates cannot be parsed ({exc}).") from exc
-    if not pd.api.types.is_datetime64_any_dtype(parsed):
-        raise DataError(
-            f"{name}, column '{column}': timestamps mix time zones or UTC offsets. "
-            "Convert them to one time zone (or to UTC) first."
-        )
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"{name}, line {lines[first]}, column '{column}': {text.iloc[first]!r} is not a date. "
-            "Fix the value, or choose the date column with --date-col."
-        )
-    return pd.DatetimeIndex(parsed, name=column)
+def _table(raw: pd.DataFrame, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers (NaN where a cell is not one) and the missing-cell mask of every column at
+    once: one pass over all cells, not one pandas call per column (20,000-column files)."""
+    flat = pd.Series(raw.to_numpy(dtype=object).ravel(order="F"), dtype=object).astype(str)
+    numbers = _to_numbers(flat, decimal_comma).reshape(raw.shape, order="F")
+    missing = _missing_mask(flat).reshape(raw.shape, order="F")
+    return numbers, missing
 
 
-def _looks_like_dates(raw: pd.Series, decimal_comma: bool) -> bool:
-    sample = raw[~_missing_mask(raw)].head(50)
-    if sample.empty or not np.isnan(_to_numbers(sample, decimal_comma)).all():
-        return False  # numbers (even 20240101) are values, not dates
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            parsed = pd.to_datetime(sample.str.strip(), format="mixed", errors="coerce", utc=True)
-        except (ValueError, TypeError):
-            return False
-    return bool(parsed.notna().mean() >= 0.9)
+def _date_candidates(raw: pd.DataFrame, numbers: np.ndarray, missing: np.ndarray) -> list[str]:
+    """Columns whose first 50 present cells are all non-numbers and mostly parse as dates."""
+    head_numbers, head_missing = numbers[:50], missing[:50]
+    present = ~head_missing
+    text_only = present.any(axis=0) & ~(present & ~np.isnan(head_numbers)).any(axis=0)
+    # A date has digits: text columns without them (labels) skip the slow date parser.
+    head = raw.iloc[:50]
+    digits = np.asarray(
+        pd.Series(head.to_numpy(dtype=object).ravel(order="F"), dtype=object)
+        .astype(str)
+        .str.contains(r"\d", regex=True)
+        .to_numpy(),
+        dtype=bool,
+    ).reshape(head.shape, order="F")
+    text_only &= (digits & present).sum(axis=0) >= 0.9 * present.sum(axis=0)
+    return [
+        c
+        for j, c in enumerate(raw.columns)
+        if text_only[j] and looks_like_dates(raw[c].iloc[:50][present[:, j]])
+    ]
 
 
-def _choose_date_column(raw: pd.DataFrame, date_col: str | None, name: str) -> str:
+def _choose_date_column(
+    raw: pd.DataFrame, date_col: str | None, name: str, numbers: np.ndarray, missing: np.ndarray
+) -> str:
     if date_col is not None:
         if date_col not in raw.columns:
-            raise DataError(
-                f"{name}: no column '{date_col}'. Columns are: {', '.join(raw.columns)}."
-            )
+            raise DataError(f"{name}: no column '{date_col}'. Columns are: {_listed(raw.columns)}.")
         return date_col
-    decimal_comma = raw.attrs.get("decimal_comma", False)
-    candidates = [c for c in raw.columns if _looks_like_dates(raw[c], decimal_comma)]
+    candidates = _date_candidates(raw, numbers, missing)
     if not candidates:  # a text column named like dates: its bad values get a precise error
         candidates = [
             c
-            for c in raw.columns
-            if c.lower() in _DATE_NAMES and np.isnan(_to_numbers(raw[c], decimal_comma)).any()
+            for j, c in enumerate(raw.columns)
+            if c.lower() in _DATE_NAMES and np.isnan(numbers[:, j]).any()
         ]
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
         raise DataError(
-            f"{name}: no column of dates found (columns: {', '.join(raw.columns)}). "
-            "Add one, or name it with --date-col."
+            f"{name}: no column of dates found (columns: {_listed(raw.columns)}). "
+            "Add one, or name it with date_col= (--date-col)."
         )
     raise DataError(
-        f"{name}: several columns hold dates ({', '.join(candidates)}); choose one with --date-col."
+        f"{name}: several columns hold dates ({_listed(candidates)}); choose one with "
+        "date_col= (--date-col)."
     )
 
 
-def _numeric_columns(raw: pd.DataFrame, skip: str) -> dict[str, np.ndarray]:
+def _listed(columns: object, limit: int = 20) -> str:
+    """Column names for a message: the first ``limit`` of them, then how many more."""
+    names = [str(c) for c in columns]
+    more = f", ... ({len(names) - limit:,} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _check_header(raw: pd.DataFrame, date_column: str, name: str) -> None:
+    """A file without a header row would lose its first row to the header (silently)."""
+    if is_date_text(date_column):
+        first = ",".join(str(c) for c in raw.columns[:4])
+        raise DataError(
+            f"{name}: the first line ({quote(first)}) looks like data, not a header: "
+            f"{quote(date_column)} is a date. Add a header line naming the columns "
+            "(e.g. 'date,value') as the first line."
+        )
+
+
+def _numeric_columns(
+    raw: pd.DataFrame, skip: str, numbers: np.ndarray, missing: np.ndarray
+) -> dict[str, np.ndarray]:
     """Columns whose cells are mostly numbers (text columns such as labels are left out)."""
-    decimal_comma = raw.attrs.get("decimal_comma", False)
-    numeric = {}
-    for column in raw.columns:
-        if column == skip:
-            continue
-        values = _to_numbers(raw[column], decimal_comma)
-        present = ~_missing_mask(raw[column])
-        if present.any() and np.isfinite(values[present]).mean() + np.isinf(values).mean() >= 0.5:
-            numeric[column] = values
-    return numeric
+    present = ~missing
+    n_present = present.sum(axis=0)
+    finite = (np.isfinite(numbers) & present).sum(axis=0) / np.maximum(n_present, 1)
+    share = finite + np.isinf(numbers).mean(axis=0)
+    return {
+        column: numbers[:, j]
+        for j, column in enumerate(raw.columns)
+        if column != skip and n_present[j] > 0 and share[j] >= 0.5
+    }
 
 
 def _choose_target(
@@ -196,17 +228,16 @@ def _choose_target(
 ) -> str:
     if target is not None:
         if target not in raw.columns:
-            listed = ", ".join(numeric) or "none"
+            listed = _listed(numeric) or "none"
             raise DataError(f"{name}: no column '{target}'. Numeric columns are: {listed}.")
         return target
     if len(numeric) == 1:
         return next(iter(numeric))
     if not numeric:
-        raise DataError(
-            f"{name}: no numeric column to forecast (columns: {', '.join(raw.columns)})."
-        )
+        raise DataError(f"{name}: no numeric column to forecast (columns: {_listed(raw.columns)}).")
     raise DataError(
-        f"{name}: {len(numeric)} numeric columns ({', '.join(numeric)}); choose one with --target."
+        f"{name}: {len(numeric)} numeric columns ({_listed(numeric)}); choose one with "
+        "target= (--target)."
     )
 
 
@@ -217,8 +248,8 @@ def _check_numbers(
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{name}, line {lines[first]}, column '{column}': {raw.iloc[first]!r} is not a number. "
-            "Fix the value or leave the cell empty."
+            f"{name}, line {lines[first]}, column '{column}': {quote(raw.iloc[first])} is not a "
+            "number. Fix the value or leave the cell empty."
         )
 
 
@@ -275,6 +306,7 @@ def read_csv(
     freq: str | None = None,
     missing: str = "interpolate",
     covariates: bool = True,
+    date_format: str | None = None,
     id_col: str | None = None,
 ) -> LoadedData:
     """Read a CSV of timestamps and numbers into a validated, regular frame.
@@ -296,6 +328,11 @@ def read_csv(
         warning that says how many values were filled).
     covariates : bool
         Keep the other numeric columns (past covariates) after the target.
+    date_format : str, optional
+        ``strftime`` format of the dates, e.g. ``'%d/%m/%Y'``. By default ISO 8601 and
+        common formats are recognised; the order of day and month in ``01/02/2024``-like
+        dates is decided from the whole column (a day above 12), and a column where every
+        date could be read either way is refused, asking for this format.
     id_col : str, optional
         Column of series ids of a long CSV (one row per series and date). Each series
         is validated as a single series is (errors name the series as well as the
@@ -312,8 +349,9 @@ def read_csv(
     Raises
     ------
     DataError
-        Naming the file, line and column: missing, empty or unreadable files, no or
-        ambiguous date/target column, unparseable dates, mixed time zones, duplicate
+        Naming the file, line and column: missing, empty, binary or unreadable files, no
+        header row, duplicate column names, no or ambiguous date/target column,
+        unparseable, day/month-ambiguous or time-only dates, mixed time zones, duplicate
         timestamps, non-numeric or infinite values, missing values under
         ``missing='error'``.
 
@@ -331,12 +369,15 @@ def read_csv(
     if id_col is not None:
         ids = _series_ids(raw, id_col, name, lines)
         raw = raw.drop(columns=[id_col])
-    date_column = _choose_date_column(raw, date_col, name)
-    index = _parse_dates(raw[date_column], date_column, name, lines)
-    numeric = _numeric_columns(raw, skip=date_column)
+    numbers, missing_cells = _table(raw, raw.attrs["decimal_comma"])
+    date_column = _choose_date_column(raw, date_col, name, numbers, missing_cells)
+    if date_col is None:
+        _check_header(raw, date_column, name)
+    index = parse_dates(raw[date_column], date_column, name, lines, date_format)
+    numeric = _numeric_columns(raw, date_column, numbers, missing_cells)
     target = _choose_target(numeric, raw, target, name)
     if target not in numeric:
-        numeric[target] = _to_numbers(raw[target], raw.attrs["decimal_comma"])
+        numeric[target] = numbers[:, raw.columns.get_loc(target)]
     _check_numbers(raw[target], numeric[target], target, name, lines)
     keep = [target] + ([c for c in numeric if c != target] if covariates else [])
     for column in keep[1:]:
@@ -350,52 +391,3 @@ def read_csv(
     return LoadedData(
         frame=frame, target=target, date_col=date_column, freq=freq, source=name, id_col=id_col
     )
-
-
-def _mode_for(path: Path) -> int:
-    """File permissions for a new file at ``path``: the existing file's, else 0666 & ~umask."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
-    """Write a file through a temporary file in the same folder, then rename it into place.
-
-    A crash or an error in ``write`` never leaves a half-written file at ``path`` and
-    never touches an existing file there.
-
-    Parameters
-    ----------
-    path : str or path-like
-        Destination.
-    write : callable
-        Called with the temporary file's path; must write the whole content.
-
-    Raises
-    ------
-    InputError
-        If no file can be created in the destination folder (missing or not writable).
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise InputError(
-            f"{path}: cannot write the file ({exc.strerror}). "
-            f"Check that the folder {folder} exists and is writable."
-        ) from exc
-    os.close(fd)
-    try:
-        write(tmp)
-        # mkstemp creates the file private (0600); give it the mode a plain open() would
-        # (the existing file's, else 0666 less the umask).
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -21,7 +21,10 @@ global network on a panel. ``fit``:
    narrower intervals).
 
 When every series is constant there is nothing to learn: the network's ``head`` is
-zeroed and not trained, so it forecasts exactly the constant. ``update`` moves each
+zeroed and not trained, so it forecasts exactly the constant. In a panel that mixes
+constant and varying series, the constant ones (``series_constant_``) are forecast by
+their last value (exactly the constant, with zero-width intervals) rather than by a
+network trained on the others. ``update`` moves each
 series' input window to its newest rows (and, with ``fine_tune_epochs``, trains briefly on
 the windows that end in them); ``predict`` beyond ``horizon`` feeds forecasts back in.
 
@@ -38,6 +41,8 @@ import math
 
 import numpy as np
 
+from tsrnn import conformal
+from tsrnn._neural_checks import check_declared_shapes, check_rollout
 from tsrnn._neural_params import NeuralParams
 from tsrnn.base import BaseForecaster
 from tsrnn.conformal import half_widths, loo_coverage
@@ -54,6 +59,7 @@ _SINGLE = {
     "series_recent_": "recent_",
     "series_context_": "context_",
     "series_residuals_": "calibration_residuals_",
+    "series_conformal_": "conformal_",
 }
 
 
@@ -107,6 +113,7 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
     recent_ = _single("series_recent_")
     context_ = _single("series_context_")
     calibration_residuals_ = _single("series_residuals_")
+    conformal_ = _single("series_conformal_")
 
     # ------------------------------------------------------------ hooks
     def _fit(self, y: np.ndarray, covariates: np.ndarray | None) -> None:
@@ -169,7 +176,10 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
         seed = self._seed()
         if not reuse:
             self.net_ = self._build_net(seed)
-        constant = all(np.ptp(y) == 0 for y in ys)
+        flat = [bool(np.ptp(y) == 0) for y in ys]
+        constant = all(flat)
+        # mixed panels only: a lone or all-constant panel zeroes the head instead
+        self.series_constant_ = flat if len(ys) > 1 and not constant else None
         if constant:  # nothing to learn: forecast "no change", which is exactly the constant
             forecasting.zero_output(self.net_)
         settings = dict(
@@ -197,13 +207,27 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
 
     def _finish_fit(self, outcome, values: list[np.ndarray]) -> None:
         """Keep the training report, calibration errors and input windows of a fit."""
+        ys = [v[:, 0] for v in values]
+        splits = [self._split(len(v)) for v in values]
         self.history_ = outcome.result.history
         self.best_epoch_ = outcome.result.best_epoch
         self.stopped_early_ = outcome.result.stopped_early
         self.series_residuals_ = [
             np.abs(self._inverse(k, target) - self._inverse(k, forecast))
+            * (0.0 if self._is_constant(k) else 1.0)
             for k, (forecast, target) in enumerate(
                 zip(outcome.val_forecasts, outcome.val_targets, strict=True)
+            )
+        ]
+        self.series_conformal_ = [
+            conformal.fit_state(
+                y,
+                (val if len(val) else train) + self.lookback - 1,
+                self._inverse(k, forecast),
+                self.horizon,
+            )
+            for k, (y, (train, val, _), forecast) in enumerate(
+                zip(ys, splits, outcome.val_forecasts, strict=True)
             )
         ]
         coverages = [loo_coverage(r, 0.9) for r in self.series_residuals_]
@@ -269,7 +293,17 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
             self._device(),
             self.n_threads,
         )
-        return [self._inverse(k, row) for k, row in enumerate(scaled)]
+        return [
+            np.full(self.horizon, recents[k][-1, 0])
+            if self._is_constant(k)
+            else self._inverse(k, row)
+            for k, row in enumerate(scaled)
+        ]
+
+    def _is_constant(self, k: int) -> bool:
+        """Whether series ``k`` of a mixed panel was constant in training (naive forecast)."""
+        flags = getattr(self, "series_constant_", None)
+        return bool(flags is not None and flags[k])
 
     def _forecast(self, horizon: int, cutoffs: list) -> list[np.ndarray]:
         if horizon > self.horizon and self.n_inputs_ > 1:
@@ -277,6 +311,7 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
                 f"horizon={horizon} exceeds the trained horizon {self.horizon}, and the model "
                 "uses covariates whose future values are unknown; refit with a larger horizon."
             )
+        check_rollout(horizon, self.horizon)
         recents, starts = list(self.series_recent_), list(cutoffs)
         rounds = [self._forecast_from(recents, starts)]
         for _ in range(1, math.ceil(horizon / self.horizon)):
@@ -291,11 +326,37 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
 
     def _intervals(self, horizon: int, coverage: float, cutoffs: list) -> list[tuple]:
         points = self._forecast(horizon, cutoffs)
+        states = self.__dict__.get("series_conformal_") or [None] * len(points)
         out = []
-        for residuals, point in zip(self.series_residuals_, points, strict=True):
-            half = half_widths(residuals, coverage, horizon)
+        for residuals, state, point in zip(self.series_residuals_, states, points, strict=True):
+            if self.interval == "conformal" and conformal.state_is_usable(state):
+                half = conformal.adaptive_half_widths(state, coverage, horizon)
+            else:
+                half = half_widths(residuals, coverage, horizon)
             out.append((point - half, point + half))
         return out
+
+    def _origin_forecasts(self, k: int, rows: np.ndarray, n_new: int, cutoff) -> np.ndarray:
+        """Forecasts from the last ``n_new`` rows of series ``k`` as origins (the new
+        observations of an ``update``; at most ``conformal.WINDOW``), for the scores."""
+        from tsrnn.nn import forecasting
+
+        first = max(n_new - conformal.WINDOW, n_new - (len(rows) - self.lookback + 1), 0)
+        ends = [len(rows) - n_new + i + 1 for i in range(first, n_new)]
+        if not ends:
+            return np.empty((0, self.horizon))
+        dates = self._future_index(n_new, cutoff=cutoff)[first:]
+        futures = self._calendars([self._future_index(self.horizon, cutoff=d) for d in dates])
+        scaled = forecasting.forecast_windows(
+            self.net_,
+            np.stack(
+                self._scaled([rows[end - self.lookback : end] for end in ends], [k] * len(ends))
+            ),
+            None if futures is None else np.stack(futures),
+            self._device(),
+            self.n_threads,
+        )
+        return np.stack([self._inverse(k, row) for row in scaled])
 
     # ------------------------------------------------------------- update
     def _update_series(self, updates: dict[int, tuple], cutoffs: list) -> None:
@@ -305,6 +366,11 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
         }
         if self.fine_tune_epochs and rows:
             self._fine_tune(rows, cutoffs)
+        states = self.__dict__.get("series_conformal_")
+        for k, (y, _) in updates.items():
+            if states is not None and states[k] is not None:
+                forecasts = self._origin_forecasts(k, rows[k], len(y), cutoffs[k])
+                states[k] = conformal.update_state(states[k], y, forecasts)
         for k, r in rows.items():
             self.series_recent_[k] = r[-self.lookback :].copy()
             self.series_context_[k] = r[-(self.lookback + self.horizon - 1) :].copy()
@@ -351,6 +417,7 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
         from tsrnn.nn import forecasting
 
         weights = state.pop("net_")
+        check_declared_shapes(self._network, self.hidden_size, self.num_layers, weights)
         if "series_scalers_" in state:
             fitted = state.pop("series_scalers_")
         else:  # a model file written before panels: one series, old attribute names

@@ -22,13 +22,14 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from tsrnn._version import __version__
-from tsrnn.exceptions import InputError, ModelFileError
+from tsrnn.exceptions import InputError, ModelFileError, quote
 from tsrnn.io import atomic_write
 
 __all__ = ["save_model", "load", "FORMAT", "FORMAT_VERSION"]
@@ -112,12 +113,13 @@ def _encode(value: object, key: str, arrays: dict[str, np.ndarray], nested: bool
 
 def _build(entry: object, arrays: dict[str, np.ndarray], nested: bool) -> object:
     """A forecaster from its stored class name, parameters and state."""
-    if not isinstance(entry, dict) or entry.get("class") not in _REGISTRY:
-        name = entry.get("class") if isinstance(entry, dict) else entry
-        raise ModelFileError(f"unknown model class {name!r}.")
+    name = entry.get("class") if isinstance(entry, dict) else entry
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ModelFileError(f"unknown model class {quote(name)}.")
     class_name = entry["class"]
     cls = getattr(importlib.import_module(_REGISTRY[class_name]), class_name)
     model = cls(**_decode(entry["params"], arrays))
+    model._min_length()  # the estimator's own parameter checks, before any allocation
     state = _decode(entry["state"], arrays, allow_models=not nested)
     if not isinstance(state, dict):
         raise ModelFileError("the model's state is not a mapping.")
@@ -195,22 +197,112 @@ def save_model(model: object, path: str | os.PathLike) -> None:
     atomic_write(path, write)
 
 
+#: What a model file may declare: its header, all arrays together, and JSON nesting.
+MAX_HEADER_BYTES = 16 * 2**20
+MAX_ARRAY_BYTES = 2**30
+MAX_JSON_DEPTH = 64
+
+
+def _corrupted(name: str, what: str) -> ModelFileError:
+    return ModelFileError(
+        f"{name}: not a tsrnn model file, or it is corrupted ({what}). "
+        "Save the model again with `tsrnn fit ... --save` or model.save()."
+    )
+
+
+def _member(archive: zipfile.ZipFile, member: str, limit: int, name: str) -> bytes:
+    """Read one zip member after checking the size it declares (a bomb is refused unread)."""
+    info = archive.getinfo(member)
+    if info.file_size > limit:
+        raise _corrupted(name, f"{member} declares {info.file_size:,} bytes, over {limit:,}")
+    with archive.open(info) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise _corrupted(name, f"{member} is larger than the {limit:,} bytes it may hold")
+    return data
+
+
+def _depth(value: object, level: int = 0) -> int:
+    if level > MAX_JSON_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max([_depth(v, level + 1) for v in value.values()], default=level + 1)
+    if isinstance(value, list):
+        return max([_depth(v, level + 1) for v in value], default=level + 1)
+    return level
+
+
+def _array_refs(value: object) -> set[str]:
+    """Names of the arrays the header refers to (only these are ever read)."""
+    if isinstance(value, list):
+        return set().union(*(_array_refs(v) for v in value))
+    if isinstance(value, dict):
+        if "__array__" in value:
+            return {str(value["__array__"])}
+        return set().union(*(_array_refs(v) for v in value.values()))
+    return set()
+
+
+def _read_arrays(data: bytes, refs: set[str], name: str) -> dict[str, np.ndarray]:
+    """Load the referenced ``.npy`` members of ``arrays.npz``, each after checking that the
+    shape its header declares matches the bytes it holds, within :data:`MAX_ARRAY_BYTES`."""
+    arrays, total = {}, 0
+    with zipfile.ZipFile(io.BytesIO(data)) as npz:
+        for key in sorted(refs):
+            member = f"{key}.npy"
+            if member not in npz.namelist():
+                raise _corrupted(name, f"array {key!r} is missing")
+            info = npz.getinfo(member)
+            total += info.file_size
+            if total > MAX_ARRAY_BYTES:
+                raise _corrupted(name, f"arrays over {MAX_ARRAY_BYTES:,} bytes")
+            with npz.open(info) as handle:
+                version = np.lib.format.read_magic(handle)
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read_header(handle)
+                if dtype.hasobject:
+                    raise _corrupted(name, f"array {key!r} holds Python objects")
+                size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                if size > info.file_size:
+                    raise _corrupted(name, f"array {key!r} declares {size:,} bytes but holds fewer")
+            with npz.open(info) as handle:
+                arrays[key] = np.lib.format.read_array(handle, allow_pickle=False)
+    return arrays
+
+
 def _read_members(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
     name = str(path)
     if not path.is_file():
         raise ModelFileError(f"{name}: no such model file.")
     try:
         with zipfile.ZipFile(path) as archive:
-            header = json.loads(archive.read("model.json"))
-            with np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
-        raise ModelFileError(
-            f"{name}: not a tsrnn model file, or it is corrupted ({type(exc).__name__}: {exc}). "
-            "Save the model again with `tsrnn fit ... --save` or model.save()."
+            header = json.loads(_member(archive, "model.json", MAX_HEADER_BYTES, name))
+            if _depth(header) > MAX_JSON_DEPTH:
+                raise _corrupted(name, f"model.json nests deeper than {MAX_JSON_DEPTH} levels")
+            npz = _member(archive, "arrays.npz", MAX_ARRAY_BYTES, name)
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            raise ModelFileError(f"{name}: not a tsrnn model file.")
+        arrays = _read_arrays(npz, _array_refs(header), name)
+    except ModelFileError:
+        raise
+    except KeyError as exc:  # zipfile: "There is no item named 'model.json' in the archive"
+        raise _corrupted(name, str(exc.args[0]) if exc.args else "a member is missing") from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise _corrupted(name, "the zip archive is damaged") from exc
+    except (ValueError, UnicodeDecodeError) as exc:  # numpy's text may suggest unpickling
+        raise _corrupted(
+            name, f"a member is not valid JSON or numpy data: {type(exc).__name__}"
         ) from exc
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ModelFileError(f"{name}: not a tsrnn model file.")
+    except RecursionError as exc:
+        raise _corrupted(name, "model.json nests too deeply") from exc
+    except MemoryError as exc:
+        raise _corrupted(name, "it needs more memory than is available") from exc
+    except Exception as exc:  # encrypted members, unknown compression methods, ...
+        raise _corrupted(name, f"{type(exc).__name__}: {quote(str(exc), 120)}") from exc
     return header, arrays
 
 
@@ -230,8 +322,11 @@ def load(path: str | os.PathLike) -> object:
     Raises
     ------
     ModelFileError
-        If the file is missing, is not a model file, is corrupted, or was written in an
-        incompatible format version.
+        If the file is missing, is not a model file, is corrupted, was written in an
+        incompatible format version, declares more than it may (a header over 16 MiB,
+        arrays over 1 GiB, JSON nested over 64 levels, a network over
+        :data:`tsrnn.limits.MAX_NETWORK_PARAMETERS` weights), or holds a state that
+        cannot forecast (checked by forecasting one step).
     """
     path = Path(path)
     header, arrays = _read_members(path)
@@ -243,11 +338,35 @@ def load(path: str | os.PathLike) -> object:
             f"reads format {FORMAT_VERSION}. Refit the model with this version."
         )
     class_name = header.get("class")
-    if class_name not in _REGISTRY:
-        raise ModelFileError(f"{path}: unknown model class {class_name!r}.")
+    if not isinstance(class_name, str) or class_name not in _REGISTRY:
+        raise ModelFileError(f"{path}: unknown model class {quote(class_name)}.")
     try:
-        return _build(header, arrays, nested=False)
+        model = _build(header, arrays, nested=False)
+        _check_state(model)
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from exc
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: the model file is inconsistent ({exc}).") from exc
+    except Exception as exc:  # anything a tampered file can trigger: refuse the file
+        raise ModelFileError(
+            f"{path}: the model file is inconsistent ({type(exc).__name__}: "
+            f"{quote(str(exc), 200)}). Save the model again."
+        ) from exc
+    return model
+
+
+def _check_state(model: object) -> None:
+    """Forecast one step from the loaded state, so a file whose state is missing, of the
+    wrong kind or not finite is refused at load rather than failing (or printing NaN)
+    at the first ``predict``."""
+    for key, value in vars(model).items():
+        if isinstance(value, np.ndarray) and value.dtype.kind in "fc":
+            if not np.isfinite(value).all():
+                raise ValueError(f"{key} holds values that are not finite")
+        elif key == "scale_" and not (isinstance(value, float | int) and 0 < value < np.inf):
+            raise ValueError(f"scale_ must be a positive number; got {value!r}")
+    model._resolve_horizon(None)  # the stored horizon parameter, checked and bounded
+    if getattr(model, "exog_names_", None):
+        return  # forecasting needs the future regressors X, which the file does not hold
+    point = model.predict(1)
+    interval = model.predict_interval(1)
+    if not (np.isfinite(point.to_numpy()).all() and np.isfinite(interval.to_numpy()).all()):
+        raise ValueError("a one-step forecast from the stored state is not finite")

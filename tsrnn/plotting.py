@@ -7,9 +7,31 @@ from pathlib import Path
 
 import pandas as pd
 
+from tsrnn.exceptions import InputError
 from tsrnn.io import atomic_write
 
-__all__ = ["plot_forecast"]
+__all__ = ["plot_forecast", "check_plot_path", "PLOT_FORMATS"]
+
+#: File name endings and the image format written for each (matplotlib's own writers).
+PLOT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+
+def check_plot_path(path: str | os.PathLike) -> str:
+    """The image format for ``path`` from its ending; refuse endings that would not match.
+
+    Raises
+    ------
+    InputError
+        If ``path`` does not end in ``.png``, ``.svg`` or ``.pdf`` (a ``.jpg`` would get
+        PNG bytes).
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in PLOT_FORMATS:
+        raise InputError(
+            f"plot file {str(path)!r} must end in {', '.join(PLOT_FORMATS)} "
+            f"(got {suffix or 'no ending'!r}); those are the formats written."
+        )
+    return PLOT_FORMATS[suffix]
 
 
 def _axis_label(history: pd.Series, units: str | None) -> str:
@@ -28,7 +50,7 @@ def plot_forecast(
     title: str | None = None,
     units: str | None = None,
 ) -> None:
-    """Save a PNG of the history's tail, the point forecast and its interval band.
+    """Save an image of the history's tail, the point forecast and its interval band.
 
     Parameters
     ----------
@@ -38,7 +60,7 @@ def plot_forecast(
     forecast : pd.DataFrame
         Columns ``forecast``, ``lower``, ``upper`` on future timestamps.
     path : str or path-like
-        Destination PNG, written atomically.
+        Destination image, written atomically: PNG, SVG or PDF by its ending.
     coverage : float
         Nominal coverage, for the legend.
     tail : int
@@ -57,6 +79,7 @@ def plot_forecast(
     >>> table = model.predict(7).to_frame("forecast").join(model.predict_interval(7))
     >>> plot_forecast(y, table, "forecast.png", units="°C")  # doctest: +SKIP
     """
+    fmt = check_plot_path(path)
     import matplotlib.dates as mdates
     from matplotlib.figure import Figure  # no pyplot: no display, the caller's backend kept
 
@@ -94,4 +117,4 @@ def plot_forecast(
     ax.spines[["top", "right"]].set_visible(False)
     fig.legend(loc="outside upper right", ncols=3, frameon=False)
 
-    atomic_write(Path(path), lambda tmp: fig.savefig(tmp, format="png"))
+    atomic_write(Path(path), lambda tmp: fig.savefig(tmp, format=fmt))

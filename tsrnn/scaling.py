@@ -14,7 +14,28 @@ from tsrnn.exceptions import InputError
 
 __all__ = ["SCALERS", "make_scaler", "scaler_state", "restore_scaler", "inverse_target"]
 
-SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
+
+class _StandardScaler(StandardScaler):
+    """``StandardScaler`` that also fits values above ~1e154, whose squares overflow.
+
+    Such columns are divided by a power of two before the sklearn fit, and ``mean_`` and
+    ``scale_`` multiplied back (exact: powers of two); transforms are unchanged.
+    """
+
+    def fit(self, X, y=None, sample_weight=None):
+        X = np.asarray(X, dtype=float)
+        peak = np.max(np.abs(X), axis=0, initial=0.0) if X.size else np.zeros(X.shape[1:])
+        factor = np.where(peak > 1e150, 2.0 ** np.ceil(np.log2(np.maximum(peak, 1.0))), 1.0)
+        if (factor == 1).all():
+            return super().fit(X, y, sample_weight)
+        super().fit(X / factor, y, sample_weight)
+        self.mean_, self.scale_ = self.mean_ * factor, self.scale_ * factor
+        with np.errstate(over="ignore"):
+            self.var_ = self.var_ * factor**2
+        return self
+
+
+SCALERS = {"standard": _StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
 
 
 def make_scaler(spec: object) -> object:

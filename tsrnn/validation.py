@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from tsrnn.exceptions import DataError, DataWarning
+from tsrnn.exceptions import DataError, warn
 
 __all__ = [
     "MISSING_POLICIES",
@@ -43,11 +43,7 @@ def _sort_and_check_unique(
         order = np.argsort(frame.index.to_numpy(), kind="stable")
         frame = frame.iloc[order]
         lines = None if lines is None else lines[order]
-        warnings.warn(
-            f"{source}: timestamps were not in ascending order; sorted them.",
-            DataWarning,
-            stacklevel=3,
-        )
+        warn(f"{source}: timestamps were not in ascending order; sorted them.")
     duplicated = frame.index.duplicated(keep=False)
     if duplicated.any():
         first = int(np.flatnonzero(duplicated)[0])
@@ -66,15 +62,15 @@ def _sort_and_check_unique(
 
 
 def _check_finite(frame: pd.DataFrame, source: str, lines: np.ndarray | None) -> None:
-    for column in frame.columns:
-        values = frame[column].to_numpy(dtype=float)
-        bad = np.isinf(values)
-        if bad.any():
-            first = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"{_where(source, lines, first)}, column '{column}': value {values[first]} is "
-                "infinite. Replace it with a finite number or leave the cell empty."
-            )
+    infinite = np.isinf(frame.to_numpy(dtype=float))
+    if infinite.any():
+        j = int(np.flatnonzero(infinite.any(axis=0))[0])
+        first = int(np.flatnonzero(infinite[:, j])[0])
+        value = frame.iloc[first, j]
+        raise DataError(
+            f"{_where(source, lines, first)}, column '{frame.columns[j]}': value {value} is "
+            "infinite. Replace it with a finite number or leave the cell empty."
+        )
 
 
 def infer_frequency(index: pd.DatetimeIndex, source: str = "y") -> str:
@@ -136,7 +132,24 @@ def _is_midnight(index: pd.DatetimeIndex) -> bool:
     return bool((index == index.normalize()).all())
 
 
+def _check_freq(freq: str, source: str) -> None:
+    """A frequency must parse and step forward (``0D`` would divide by zero)."""
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except (ValueError, TypeError) as exc:
+        raise DataError(
+            f"{source}: frequency {freq!r} is not valid ({exc}); use a pandas alias such as "
+            "D, B, h, W or MS."
+        ) from exc
+    if getattr(offset, "n", 1) <= 0:
+        raise DataError(
+            f"{source}: frequency {freq!r} does not step forward in time; use a positive "
+            "multiple such as 1D or 2h."
+        )
+
+
 def _regularize(frame: pd.DataFrame, freq: str, source: str) -> pd.DataFrame:
+    _check_freq(freq, source)
     try:
         grid = pd.date_range(frame.index[0], frame.index[-1], freq=freq)
     except ValueError as exc:
@@ -216,14 +229,12 @@ def fill_missing(
     """
     if policy not in MISSING_POLICIES:
         raise DataError(f"missing={policy!r} is not one of {', '.join(MISSING_POLICIES)}.")
-    for column in list(frame.columns):
-        if frame[column].isna().all():
-            if column == target:
-                raise DataError(f"{source}, column '{column}': every value is missing.")
-            warnings.warn(
-                f"{source}: column '{column}' is empty; ignored.", DataWarning, stacklevel=2
-            )
-            frame = frame.drop(columns=column)
+    empty = frame.isna().all(axis=0)
+    for column in list(frame.columns[empty.to_numpy()]):
+        if column == target:
+            raise DataError(f"{source}, column '{column}': every value is missing.")
+        warn(f"{source}: column '{column}' is empty; ignored.")
+        frame = frame.drop(columns=column)
     counts = frame.isna().sum()
     n_missing = int(counts.sum())
     if n_missing == 0:
@@ -244,11 +255,7 @@ def fill_missing(
     others = f" and {n_missing - in_target} in other columns" if n_missing > in_target else ""
     how = "interpolation" if policy == "interpolate" else "forward fill"
     absent = f" ({gaps} timestamps were absent from the data)" if gaps else ""
-    warnings.warn(
-        f"{source}: filled {in_target} missing value(s) {where}{others} by {how}{absent}.",
-        DataWarning,
-        stacklevel=2,
-    )
+    warn(f"{source}: filled {in_target} missing value(s) {where}{others} by {how}{absent}.")
     return filled
 
 

@@ -29,6 +29,8 @@ from torch import nn
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 from tqdm.auto import tqdm
 
+from tsrnn.exceptions import InputError
+from tsrnn.limits import usable_threads
 from tsrnn.nn.modules import LastValueAnchor
 
 LOSSES: dict[str, type[nn.Module]] = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
@@ -114,6 +116,7 @@ def thread_policy(n_params: int, n_threads: int | None = None) -> Iterator[int]:
     previous = torch.get_num_threads()
     if n_threads is None:
         n_threads = 1 if n_params < SMALL_MODEL_PARAMS else previous
+    n_threads = usable_threads(n_threads)  # more threads than cores only wait
     torch.set_num_threads(n_threads)
     try:
         yield n_threads
@@ -235,7 +238,7 @@ def _run_epoch(
     start, lr = time.perf_counter(), loop.optimizer.param_groups[0]["lr"]
     train_loss = _train_epoch(loop, train_idx, max_batches)
     if not np.isfinite(train_loss):
-        raise ValueError(
+        raise InputError(
             f"training loss became {train_loss} at epoch {epoch}; "
             "lower learning_rate or set gradient_clip."
         )
