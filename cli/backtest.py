@@ -19,8 +19,10 @@ from tsrnn.cli.options import (
     model_options,
     model_params,
     refuse_overwrite,
+    resolve_horizon,
 )
 from tsrnn.cli.output import table_number
+from tsrnn.defaults import default_baseline, default_step, fold_span, season_cycle
 from tsrnn.exceptions import InputError
 
 
@@ -44,6 +46,27 @@ def _parse_models(text: str) -> list[str]:
             f"choose from {', '.join(sorted(MODELS))}."
         )
     return list(dict.fromkeys(names))
+
+
+def _placement(y, freq: str, horizon: int, folds: int, step: int | None, min_train: int) -> dict:
+    """The default step between origins and a sentence on what the folds cover.
+
+    On a panel the longest series decides (every series shares the cutoff dates)."""
+    import pandas as pd
+
+    if isinstance(y.index, pd.MultiIndex):
+        n_obs = int(y.groupby(level=0).size().max())
+    else:
+        n_obs = len(y)
+    cycle = season_cycle(freq)
+    chosen = step or default_step(freq, n_obs, horizon, folds, min_train)
+    span = fold_span(chosen, horizon, folds)
+    how = "--step" if step else "default"
+    note = f"{folds} folds {chosen} steps apart ({how}): test windows span the last {span} steps"
+    if cycle is not None:
+        covered = "at least one" if span >= cycle else f"{span / cycle:.0%} of one"
+        note += f", {covered} season cycle of {cycle} steps"
+    return {"step": chosen, "note": note}
 
 
 @click.command()
@@ -70,7 +93,10 @@ def _parse_models(text: str) -> list[str]:
     help="Number of rolling origins.",
 )
 @click.option(
-    "--step", type=click.IntRange(min=1), help="Steps between origins (default: horizon)."
+    "--step",
+    type=click.IntRange(min=1),
+    help="Steps between origins (default: folds spread over one season cycle -- the last "
+    "year of daily or hourly data -- where the data allow, and at least the horizon).",
 )
 @click.option(
     "--window",
@@ -95,7 +121,11 @@ def _parse_models(text: str) -> list[str]:
 @click.option(
     "--warm-start", is_flag=True, help="Neural refits start from the previous fold's weights."
 )
-@click.option("--baseline", help="Model to test the others against (default: naive, if included).")
+@click.option(
+    "--baseline",
+    help="Model to test the others against (default: seasonal-naive for seasonal data, "
+    "else naive, if included).",
+)
 @coverage_option
 @click.option(
     "--n-jobs", type=int, default=1, show_default=True, help="Parallel jobs (-1: all cores)."
@@ -152,12 +182,25 @@ def backtest(
         history = pick_series(history, series_ids, loaded.source, opts["id_col"])
     progress = not opts.get("quiet") and sys.stderr.isatty()
     calendar = loaded.calendar or "none"
-    opts = {**opts, "target": loaded.target, "quiet": True, "calendar": calendar}  # one bar
+    horizon = resolve_horizon(opts, loaded.freq)
+    # one bar over folds, none per fit
+    opts = {
+        **opts,
+        "target": loaded.target,
+        "quiet": True,
+        "calendar": calendar,
+        "horizon": horizon,
+    }
+    placement = _placement(
+        y, loaded.freq, horizon, folds, step, window_size if window == "sliding" else 1
+    )
+    step = step or placement["step"]
+    baseline = baseline or default_baseline(names, loaded.freq)
     if window == "expanding":
-        splitter = tsrnn.ExpandingWindowSplitter(horizon=opts["horizon"], n_folds=folds, step=step)
+        splitter = tsrnn.ExpandingWindowSplitter(horizon=horizon, n_folds=folds, step=step)
     else:
         splitter = tsrnn.SlidingWindowSplitter(
-            horizon=opts["horizon"], n_folds=folds, step=step, window=window_size
+            horizon=horizon, n_folds=folds, step=step, window=window_size
         )
     estimators = {name: build_model(name, model_params(name, opts)) for name in names}
     result = tsrnn.backtest(
@@ -195,6 +238,7 @@ def backtest(
             data_summary={
                 "file": Path(loaded.source).name,
                 "frequency": frequency_text(loaded),
+                "fold placement": placement["note"],
                 **({"series id column": opts["id_col"]} if opts.get("id_col") else {}),
             },
             command=shlex.join(["tsrnn", *sys.argv[1:]]),

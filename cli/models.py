@@ -50,4 +50,12 @@ def build_model(name: str, options: dict) -> object:
     cls = getattr(importlib.import_module(module), cls_name)
     accepted = cls().get_params(deep=False)
     params = {key: value for key, value in options.items() if value is not None and key in accepted}
-    return cls(**params)
+    model = cls(**params)
+    transform = options.get("transform")
+    if transform in (None, "none"):
+        return model
+    from tsrnn.transforms import TransformedTargetForecaster
+
+    return TransformedTargetForecaster(
+        model, transform, horizon=model.horizon, target=options.get("target")
+    )

@@ -89,9 +89,8 @@ def model_options(func):
             click.option(
                 "--horizon",
                 type=click.IntRange(min=1),
-                default=7,
-                show_default=True,
-                help="Steps to forecast.",
+                help="Steps to forecast (default: one period of the data's frequency: "
+                "24 hourly, 7 daily, 5 business days, 12 monthly; 7 otherwise).",
             ),
             click.option(
                 "--lookback",
@@ -119,6 +118,13 @@ def model_options(func):
                 default=False,
                 show_default=True,
                 help="Neural models: use the other numeric columns as past covariates.",
+            ),
+            click.option(
+                "--transform",
+                type=click.Choice(["none", "log", "boxcox"]),
+                default="none",
+                show_default=True,
+                help="Target transform for every model, inverted on output (positive data).",
             ),
             click.option("--order", help="ARIMA order p,d,q (default: automatic)."),
             click.option("--seasonal-order", help="Seasonal ARIMA order P,D,Q,m."),
@@ -159,6 +165,7 @@ def model_params(model: str, opts: dict) -> dict:
     params["seasonal_order"] = parse_int_tuple(opts.get("seasonal_order"), "seasonal-order", 4)
     params["target"] = opts.get("target")
     params["calendar"] = opts.get("calendar")
+    params["transform"] = opts.get("transform")
     if model in NEURAL:
         params["verbose"] = not opts.get("quiet") and sys.stderr.isatty()
     return params
@@ -181,11 +188,23 @@ def load_data(data_path: Path, opts: dict, covariates: bool):
     )
 
 
+def resolve_horizon(opts: dict, freq: str | None) -> int:
+    """``--horizon``, or one period of the frequency (:func:`tsrnn.defaults.default_horizon`)."""
+    from tsrnn.defaults import default_horizon
+
+    return opts.get("horizon") or default_horizon(freq)
+
+
 def fit_model(data_path: Path, model: str, opts: dict):
     from tsrnn.limits import check_horizon_bound
 
     data = load_data(data_path, opts, covariates=bool(opts.get("covariates")) and model in NEURAL)
-    opts = {**opts, "target": data.target, "calendar": data.calendar or "none"}
+    opts = {
+        **opts,
+        "target": data.target,
+        "calendar": data.calendar or "none",
+        "horizon": resolve_horizon(opts, data.freq),
+    }
     check_horizon_bound(opts["horizon"], len(data.frame), data.source)
     estimator = build_model(model, model_params(model, opts))
     y = data.frame if data.frame.shape[1] > 1 else data.y

@@ -450,7 +450,7 @@ BASE = ["--models", "naive,seasonal-naive,drift", "--folds", "5", "--horizon", "
 
 
 def test_cli_backtest_prints_metrics_and_verdicts():
-    result = cli(*BASE)
+    result = cli(*BASE, "--baseline", "naive")  # the default is seasonal-naive on daily data
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split() == list(DEFAULT_METRICS)

@@ -129,11 +129,12 @@ def test_forecast_naive_on_stock_data_skips_weekends():
     result = run("forecast", MSFT, "--target", "close", "--model", "naive")
     assert result.exit_code == 0, result.output
     table = forecast_frame(result.stdout)
-    expected_dates = pd.bdate_range(last + pd.offsets.BDay(1), periods=7)
+    # no --horizon: a trading week of business days
+    expected_dates = pd.bdate_range(last + pd.offsets.BDay(1), periods=5)
     assert table["date"].tolist() == list(expected_dates.strftime("%Y-%m-%d"))
     assert table["date"].iloc[0] == "2017-11-13"
     assert not {"2017-11-11", "2017-11-12", "2017-11-18", "2017-11-19"} & set(table["date"])
-    assert table["forecast"].to_numpy() == pytest.approx(np.full(7, raw["close"].iloc[-1]))
+    assert table["forecast"].to_numpy() == pytest.approx(np.full(5, raw["close"].iloc[-1]))
     assert result.stdout.splitlines()[0] == HEADER  # warnings went to stderr, not stdout
 
 

@@ -102,7 +102,7 @@ def test_cli_backtest_marks_filled_rows(tmp_path, msft_raw):
     out = tmp_path / "f.csv"
     result = run(
         "backtest", path, "--target", "close", "--models", "naive,drift",
-        "--horizon", 5, "--folds", 6, "--output", out, "--report", tmp_path / "r.md",
+        "--horizon", 5, "--folds", 6, "--step", 5, "--output", out, "--report", tmp_path / "r.md",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     table = pd.read_csv(out, parse_dates=["date"])

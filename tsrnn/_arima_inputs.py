@@ -89,6 +89,8 @@ def _check_options(est: ARIMAForecaster) -> None:
         _check_count(getattr(est, name), name)
     if est.season_length is not None:
         _check_count(est.season_length, "season_length", minimum=1)
+    if getattr(est, "max_history", None) is not None:
+        _check_count(est.max_history, "max_history", minimum=8)
     if est.method not in _METHODS:
         raise InputError(
             f"method must be None or one of {', '.join(map(str, _METHODS[1:]))}; "

@@ -31,6 +31,8 @@ class NeuralParams:
         num_layers: int = 1,
         dropout: float = 0.0,
         epochs: int = 100,
+        max_steps: int | None = 1500,
+        max_history: int | None = 5000,
         batch_size: int = 32,
         learning_rate: float = 1e-3,
         early_stopping: int | None = 10,
@@ -57,6 +59,8 @@ class NeuralParams:
         self.num_layers = num_layers
         self.dropout = dropout
         self.epochs = epochs
+        self.max_steps = max_steps
+        self.max_history = max_history
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.early_stopping = early_stopping
@@ -100,7 +104,7 @@ class NeuralParams:
             raise InputError(f"device must be 'auto', 'cpu' or 'cuda'; got {self.device!r}.")
         if self.loss not in _LOSSES:
             raise InputError(f"loss must be one of {', '.join(_LOSSES)}; got {self.loss!r}.")
-        for name in ("early_stopping", "n_threads"):
+        for name in ("early_stopping", "n_threads", "max_steps", "max_history"):
             if getattr(self, name) is not None:
                 self._check_horizon(getattr(self, name), name)
         if not (isinstance(self.fine_tune_epochs, numbers.Integral) and self.fine_tune_epochs >= 0):
@@ -179,6 +183,15 @@ PARAMS_DOC = """{cell} forecaster: windowing, scaling and a PyTorch ``{module}``
         Size of the recurrent network; dropout applies between stacked layers.
     epochs, batch_size, learning_rate : int, int, float
         Adam training settings.
+    max_steps : int or None, default=1500
+        Training budget in optimizer steps (batches): training stops after this many
+        even if ``epochs`` are not done, so its cost does not grow with the history
+        (1,500 steps of batch 32: 48,000 windows seen, about 50 epochs of a 4-year
+        daily series). None: ``epochs`` full passes.
+    max_history : int or None, default=5000
+        Train on at most the last ``max_history`` observations of each series (scaler,
+        time split and windows); None uses the whole history. Forecasts need only the
+        last ``lookback`` observations either way.
     early_stopping : int or None, default=10
         Patience (epochs without a better validation loss); the best weights are kept.
     validation_fraction : float, default=0.2

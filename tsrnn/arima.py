@@ -65,7 +65,10 @@ class ARIMAForecaster(BaseForecaster):
         None: a constant when ``d + D == 0`` for an explicit order (statsmodels' default);
         chosen by the search with ``order='auto'``.
     max_p, max_q, max_P, max_Q, max_d, max_D : int
-        Bounds of the automatic search.
+        Bounds of the automatic search. ``max_d`` is 1 by default (auto.arima: 2): a
+        second difference extrapolates a trend in the trend, which on long price
+        histories chose ARIMA(3,2,0) and forecast +4.6% in 7 trading days; set
+        ``max_d=2`` to allow it.
     information_criterion : {'aicc', 'aic', 'bic'}, default='aicc'
         What the search minimises.
     stepwise : bool, default=True
@@ -84,6 +87,11 @@ class ARIMAForecaster(BaseForecaster):
         statsmodels ``ARIMA.fit`` method ('statespace', 'innovations_mle', ...). None:
         statsmodels' default ('statespace') for an explicit order, so results equal
         statsmodels' own; 'css-ml' for the automatic search (2-10x faster per fit).
+    max_history : int or None, default=2000
+        Fit (and search) on at most the last ``max_history`` observations, so a long
+        series costs what a short one does (an order search over 43,824 hourly points
+        took 3.5 minutes); None uses all of them. ``update`` and ``refit`` continue from
+        the observations kept.
     horizon : int, default=7
         Steps ``predict()`` forecasts when called without a horizon.
     target : str, optional
@@ -191,13 +199,14 @@ class ARIMAForecaster(BaseForecaster):
         max_q: int = 5,
         max_P: int = 2,
         max_Q: int = 2,
-        max_d: int = 2,
+        max_d: int = 1,
         max_D: int = 1,
         information_criterion: str = "aicc",
         stepwise: bool = True,
         approximation: bool | None = None,
         time_budget: float | None = None,
         method: str | None = None,
+        max_history: int | None = 2000,
         horizon: int = 7,
         target: str | None = None,
         freq: str | None = None,
@@ -220,6 +229,7 @@ class ARIMAForecaster(BaseForecaster):
         self.approximation = approximation
         self.time_budget = time_budget
         self.method = method
+        self.max_history = max_history
         self.horizon = horizon
         self.target = target
         self.freq = freq
@@ -269,6 +279,24 @@ class ARIMAForecaster(BaseForecaster):
             X = pd.DataFrame(self._exog, index=index, columns=self.exog_names_)
         return self.fit(y, X)
 
+    def _search_result(self) -> dict:
+        """Parameters that repeat this fit's order search without searching (for backtests).
+
+        ``backtest(search_once=True)`` searches once, on the first fold, then refits
+        the other folds with these: the same order and trend, parameters re-estimated.
+        Empty for an explicit order.
+        """
+        check_is_fitted(self, "results_")
+        if not (isinstance(self.order, str) and self.order == "auto"):
+            return {}
+        seasonal = self.seasonal_order_ if any(self.seasonal_order_[:3]) else None
+        return {
+            "order": tuple(self.order_),
+            "seasonal_order": None if seasonal is None else tuple(seasonal),
+            "trend": self.trend_,
+            "method": self.method or "css-ml",
+        }
+
     # ----------------------------------------------------------------- hooks
     def _min_length(self) -> int:
         spec = check_params(self)
@@ -285,6 +313,9 @@ class ARIMAForecaster(BaseForecaster):
         self.exog_names_ = None
         if getattr(self, "_X_input", None) is not None:
             exog, self.exog_names_ = align_X(self._X_input, index, None, "fit")
+        if self.max_history is not None and len(y) > self.max_history:
+            y = y[-self.max_history :]
+            exog = None if exog is None else exog[-self.max_history :]
         self.scale_ = scale_for(y)
         ys = y / self.scale_
         if is_constant(ys):

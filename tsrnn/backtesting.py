@@ -13,6 +13,11 @@ Refit policies (``refit``):
   forward with ``update`` (new observations, no re-estimation) in between;
 - ``False``: fit once on the first fold, then only ``update``.
 
+With ``search_once=True`` (the default), a model that searches its own structure at
+every fit (auto-ARIMA's order) searches once, on the first fold's training data, and
+every fold then refits that structure (parameters re-estimated): one search instead of
+one per refit, with no look-ahead (the first fold ends before every test window).
+
 With ``warm_start=True``, models that have a ``warm_start`` parameter (the neural
 forecasters) start each refit after the first from the previous fold's weights and
 train ``warm_start_epochs`` epochs instead of training from scratch.
@@ -47,6 +52,7 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
+from tsrnn._backtest_speed import fold_table, run_together, search_first_fold
 from tsrnn.backtest_result import BacktestResult, check_metric_names
 from tsrnn.exceptions import InputError, TsrnnError, quote
 from tsrnn.limits import effective_jobs
@@ -61,9 +67,6 @@ __all__ = ["backtest", "BacktestResult", "WARM_START_FRACTION"]
 #: horizon 7) 1, 2 and 5 warm epochs gave a MASE within 1.5% of refitting from scratch,
 #: in 16x, 12x and 5x less wall time (``benchmarks/RESULTS_backtest.md``).
 WARM_START_FRACTION = 0.02
-
-_COLUMNS = ["model", "fold", "cutoff", "date", "step", "actual", "forecast", "lower", "upper"]
-_COLUMNS += ["filled"]
 
 
 def _name_models(forecasters: object) -> dict[str, object]:
@@ -128,6 +131,7 @@ class _Task:
     refit: bool | int
     warm_start: bool
     warm_start_epochs: int | None
+    together: bool = False
 
 
 def _chains(folds: list, refit: bool | int, warm: bool) -> list[list]:
@@ -170,44 +174,25 @@ def _run_task(
     Returns the forecast tables, the timings and the model as fitted for the chain's
     last fold.
     """
+    if task.together:
+        return run_together(task, y, coverage, filled)
     tables, timings, current, prev_end = [], [], None, None
     for fold, train_idx, test_idx in task.folds:
         cutoff = y.index[train_idx[-1]]
-        ahead = int(test_idx[-1] - train_idx[-1])  # gap + horizon steps after the cutoff
         start = time.perf_counter()
         try:
             if current is not None and not _is_refit_fold(fold, task.refit):
                 current, how = current.update(y.iloc[prev_end + 1 : train_idx[-1] + 1]), "update"
             else:
                 current, how = _refit(task, current, y.iloc[train_idx])
-            point = current.predict(ahead).iloc[-len(test_idx) :]
-            interval = current.predict_interval(ahead, coverage=coverage).iloc[-len(test_idx) :]
+            table = fold_table(task.name, current, y, fold, train_idx, test_idx, coverage, filled)
         except TsrnnError as exc:  # say which model and fold the message is about
             raise type(exc)(f"{task.name}, fold {fold} (cutoff {cutoff}): {exc}") from exc
         seconds = time.perf_counter() - start
         timings.append({"model": task.name, "fold": fold, "action": how, "seconds": seconds})
-        actual = _target(y, current).iloc[test_idx].to_numpy(dtype=float)
-        column = filled.iloc[:, 0] if isinstance(y, pd.Series) else filled[current.target_name_]
-        made_up = column.iloc[test_idx].to_numpy(dtype=bool)
-        table = {
-            "model": task.name,
-            "fold": fold,
-            "cutoff": cutoff,
-            "date": point.index,
-            "step": np.arange(ahead - len(test_idx) + 1, ahead + 1),
-            "actual": np.where(made_up, np.nan, actual),  # a filled value is no actual
-            "forecast": point.to_numpy(dtype=float),
-            "lower": interval["lower"].to_numpy(dtype=float),
-            "upper": interval["upper"].to_numpy(dtype=float),
-            "filled": made_up,
-        }
-        tables.append(pd.DataFrame(table, columns=_COLUMNS))
+        tables.append(table)
         prev_end = train_idx[-1]
     return tables, timings, current
-
-
-def _target(y: pd.Series | pd.DataFrame, model) -> pd.Series:
-    return y if isinstance(y, pd.Series) else y[model.target_name_]
 
 
 def _filled_mask(
@@ -271,6 +256,8 @@ def backtest(
     season_length: int | None = None,
     verbose: bool = False,
     filled: pd.Series | pd.DataFrame | None = None,
+    search_once: bool = True,
+    fit_together: bool = True,
 ) -> BacktestResult:
     """Evaluate forecasters on rolling-origin folds of one series.
 
@@ -318,6 +305,15 @@ def backtest(
         missing values and gaps) is never scored: its ``actual`` is NaN, its ``filled``
         is True, and metrics and tests leave it out. Exchange holidays are not gaps on
         session data (see :mod:`tsrnn.calendars`), so they are never filled.
+    search_once : bool, default=True
+        Models with a structure search (``ARIMAForecaster(order='auto')``) search once
+        on the first fold's training data and refit that structure at every fold (the
+        ``timings`` get a ``search`` row); False searches again at every refit.
+    fit_together : bool, default=True
+        With ``refit=True`` and no warm start, the folds of a neural model are fitted
+        together (:func:`tsrnn.neural_batch.fit_together`: one pass trains every fold's
+        network, each on its own windows with its own early stopping); the same
+        forecasts as separate fits up to float rounding. False fits them one by one.
 
     Returns
     -------
@@ -325,7 +321,7 @@ def backtest(
         ``.forecasts`` (model, fold, cutoff, date, step, actual, forecast, lower,
         upper, filled; ``cutoff`` is the last training timestamp, ``step`` counts steps after
         it: 1 to horizon, or gap + 1 to gap + horizon with a splitter ``gap``), ``.metrics``, ``.metrics_by(...)``, ``.compare(baseline)``,
-        ``.timings`` (model, fold, action in ``fit|warm|update``, seconds), ``.to_html``.
+        ``.timings`` (model, fold, action in ``search|fit|warm|update``, seconds), ``.to_html``.
 
     Raises
     ------
@@ -360,9 +356,19 @@ def backtest(
     mask = _filled_mask(y, own_filled, filled)
     models = _with_calendar(models, calendar)
     folds = _folds(splitter if splitter is not None else ExpandingWindowSplitter(), y)
+    searches = []
+    if search_once and refit is not False:
+        for name, model in models.items():
+            if hasattr(model, "_search_result"):
+                models[name], row = search_first_fold(name, model, y, folds[0])
+                searches += [row] if row else []
     tasks = []
     for name, model in models.items():
         warm = bool(warm_start) and _supports_warm_start(model)
+        if fit_together and refit is True and not warm and len(folds) > 1:
+            if hasattr(model, "_finish_fit"):  # a neural core model
+                tasks.append(_Task(name, model, folds, refit, False, None, together=True))
+                continue
         for chain in _chains(folds, refit, warm):
             tasks.append(_Task(name, model, chain, refit, warm, warm_start_epochs))
     # Neural models first: the slowest tasks start first (a shorter makespan), and every
@@ -374,7 +380,7 @@ def backtest(
     outputs = Parallel(n_jobs=effective_jobs(n_jobs, len(tasks)), return_as="generator")(
         delayed(_run_task)(task, y, coverage, mask) for task in tasks
     )
-    tables, timings, final_models = [], [], {}
+    tables, timings, final_models = [], list(searches), {}
     last_fold = folds[-1][0]
     with tqdm(
         total=len(models) * len(folds), disable=not verbose, file=sys.stderr, unit="fold"

@@ -152,6 +152,9 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
         """Train one network on all series; each array is one series' rows in time order."""
         from tsrnn.nn import forecasting
 
+        keep = None if self.max_history is None else max(self.max_history, self._min_length())
+        ys = [y if keep is None else y[-keep:] for y in ys]
+        covariates = [c if c is None or keep is None else c[-keep:] for c in covariates]
         values = [_rows(y, c) for y, c in zip(ys, covariates, strict=True)]
         device = self._device()  # fails before any work if CUDA is asked for but missing
         splits = [self._split(len(v)) for v in values]
@@ -183,11 +186,12 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
             self._settings(seed, device),
             epochs=0 if constant else self.epochs,
             early_stopping=self.early_stopping,
+            max_steps=self.max_steps,
         )
-        outcome = forecasting.fit_network(
-            self.net_,
-            self._scaled(values),
-            futures,
+        call = dict(
+            net=self.net_,
+            series=self._scaled(values),
+            future=futures,
             lookback=self.lookback,
             horizon=self.horizon,
             train_idx=[s[0] for s in splits],
@@ -196,6 +200,15 @@ class NeuralForecaster(NeuralParams, BaseForecaster):
             settings=settings,
             n_threads=self.n_threads,
         )
+        if self.__dict__.get("_deferred") is not None:  # tsrnn.neural_batch trains it
+            self._deferred.append((call, values))
+            return
+        self._finish_fit(forecasting.fit_network(**call), values)
+
+    def _finish_fit(self, outcome, values: list[np.ndarray]) -> None:
+        """Keep the training report, calibration errors and input windows of a fit."""
+        ys = [v[:, 0] for v in values]
+        splits = [self._split(len(v)) for v in values]
         self.history_ = outcome.result.history
         self.best_epoch_ = outcome.result.best_epoch
         self.stopped_early_ = outcome.result.stopped_early

@@ -33,6 +33,8 @@ subclass that sets ``_network``; ``tests/nn/test_networks.py`` shows it end to e
 
 from __future__ import annotations
 
+import threading
+
 import torch
 from torch import nn
 
@@ -84,6 +86,9 @@ class RNNNet(_CellNet):
 #: name -> module class following the contract in the module docstring.
 NETWORKS: dict[str, type[nn.Module]] = {"lstm": LSTMNet, "gru": GRUNet, "rnn": RNNNet}
 
+#: Held while a network draws its initial weights from the seeded global generator.
+_INIT_LOCK = threading.Lock()
+
 
 def register_network(name: str, module: type[nn.Module]) -> None:
     """Add (or replace) a row of :data:`NETWORKS`.
@@ -121,13 +126,17 @@ def build(
     """
     if name not in NETWORKS:
         raise ValueError(f"network {name!r} is not in the table; known: {', '.join(NETWORKS)}.")
-    torch.manual_seed(seed)
-    return NETWORKS[name](
-        input_size=input_size,
-        lookback=lookback,
-        horizon=horizon,
-        future_size=future_size,
-        hidden_size=hidden_size,
-        num_layers=num_layers,
-        dropout=dropout,
-    )
+    # Weights come from torch's global generator: seed it under a lock, and restore it
+    # afterwards, so fits in threads (joblib's threading or Dask's in-process workers)
+    # cannot interleave their draws and break seed determinism.
+    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return NETWORKS[name](
+            input_size=input_size,
+            lookback=lookback,
+            horizon=horizon,
+            future_size=future_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            dropout=dropout,
+        )

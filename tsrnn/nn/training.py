@@ -16,6 +16,7 @@ and windows that are only calibrated (not validated) are not evaluated every epo
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -203,10 +204,14 @@ def _batch_step(loop: _Loop, xb, yb, fb) -> torch.Tensor:
     return loss.detach()
 
 
-def _train_epoch(loop: _Loop, idx: torch.Tensor) -> float:
-    """Shuffle ``idx``, step through its batches, return the mean training loss."""
+def _train_epoch(loop: _Loop, idx: torch.Tensor, max_batches: int | None = None) -> float:
+    """Shuffle ``idx``, step through its batches (at most ``max_batches``), return the
+    mean training loss."""
     loop.net.train()
     order = idx[torch.randperm(len(idx), generator=loop.generator)]
+    if max_batches is not None:
+        order = order[: max_batches * loop.batch_size]
+        idx = order
     total = torch.zeros((), device=loop.device)
     for batch in order.split(loop.batch_size):
         total += _batch_step(loop, *loop.gather(batch)) * len(batch)
@@ -226,10 +231,12 @@ def _evaluate(loop: _Loop, idx: torch.Tensor) -> float | None:
     return total.item() / len(idx)
 
 
-def _run_epoch(loop: _Loop, epoch: int, train_idx, val_idx) -> dict[str, float | None]:
+def _run_epoch(
+    loop: _Loop, epoch: int, train_idx, val_idx, max_batches: int | None = None
+) -> dict[str, float | None]:
     """Train one epoch, then validate; return the epoch's history record."""
     start, lr = time.perf_counter(), loop.optimizer.param_groups[0]["lr"]
-    train_loss = _train_epoch(loop, train_idx)
+    train_loss = _train_epoch(loop, train_idx, max_batches)
     if not np.isfinite(train_loss):
         raise InputError(
             f"training loss became {train_loss} at epoch {epoch}; "
@@ -255,6 +262,7 @@ def train_network(
     gradient_clip: float | None = 1.0,
     early_stopping: int | None = 10,
     lr_patience: int | None = 5,
+    max_steps: int | None = None,
     seed: int = 0,
     device: str = "cpu",
     verbose: bool = False,
@@ -285,6 +293,9 @@ def train_network(
         None trains all epochs and keeps the last weights.
     lr_patience : int or None, default=5
         ``ReduceLROnPlateau`` patience (factor 0.5); None keeps the rate fixed.
+    max_steps : int, optional
+        Budget in optimizer steps: training ends after this many batches (the last
+        epoch may be partial; it is validated and counts as an epoch).
     seed : int, default=0
         Seeds the shuffling generator. Call ``torch.manual_seed`` before building
         ``net`` for reproducible initial weights and dropout.
@@ -334,8 +345,11 @@ def train_network(
     result = TrainResult(n_train=len(train_idx), n_val=len(val_idx))
     best_loss, best_state = float("inf"), None
     bar = tqdm(range(1, epochs + 1), disable=not verbose, file=sys.stderr, unit="epoch")
+    per_epoch, steps = math.ceil(len(train_idx) / batch_size), 0
     for epoch in bar:
-        record = _run_epoch(loop, epoch, train_idx, val_idx)
+        budget = None if max_steps is None else max_steps - steps
+        record = _run_epoch(loop, epoch, train_idx, val_idx, budget)
+        steps += per_epoch if budget is None else min(per_epoch, budget)
         result.history.append(record)
         train_loss, val_loss = record["train_loss"], record["val_loss"]
         monitored = train_loss if val_loss is None else val_loss
@@ -350,7 +364,8 @@ def train_network(
                 best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
         stop_requested = epoch_callback is not None and epoch_callback(record) is True
         patience_spent = early_stopping is not None and epoch - result.best_epoch >= early_stopping
-        if stop_requested or patience_spent:
+        out_of_steps = max_steps is not None and steps >= max_steps
+        if stop_requested or patience_spent or out_of_steps:
             result.stopped_early = epoch < epochs
             break
     bar.close()

@@ -1,0 +1,112 @@
+"""Batch estimator fits: :func:`fit_networks` runs many ``fit_network`` calls as few passes.
+
+The calls that can train together (one series each, a stock recurrent network without
+dropout, the same settings but the seed) go to :func:`tsrnn.nn.batched.train_networks`;
+the others run one by one through :func:`tsrnn.nn.forecasting.fit_network`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from tsrnn.nn import forecasting
+from tsrnn.nn.batched import NetworkJob, _inner, can_batch, train_networks
+from tsrnn.nn.training import predict_network, thread_policy
+from tsrnn.nn.windows import make_windows
+
+__all__ = ["fit_networks", "CPU_MAX_HIDDEN"]
+
+#: Training settings that must agree for fits to train together (seeds may differ).
+_SHARED = ("epochs", "batch_size", "learning_rate", "loss", "gradient_clip", "early_stopping")
+_SHARED += ("lr_patience", "device", "max_steps")
+#: On CPU, batch networks up to this hidden size only. Ten LSTM folds (lookback 30,
+#: batch 32, 1 thread, ~1,100 windows each) trained 1.2-1.6x faster together at hidden
+#: size 32 (GRU 2.4x), but 0.6-0.7x as fast at 64, where the grouped products cost more
+#: than nn.LSTM's fused CPU kernels save in overhead (benchmarks/RESULTS_backtest.md).
+CPU_MAX_HIDDEN = 32
+
+
+def _batchable(call: dict) -> bool:
+    settings = call["settings"]
+    inner, _ = _inner(call["net"])
+    on_cpu = str(settings.get("device", "cpu")).startswith("cpu")
+    if on_cpu and getattr(getattr(inner, "rnn", None), "hidden_size", 0) > CPU_MAX_HIDDEN:
+        return False
+    return (
+        len(call["series"]) == 1
+        and settings.get("epochs", 100) > 0
+        and not settings.get("verbose")
+        and settings.get("epoch_callback") is None
+        and can_batch([call["net"]])
+    )
+
+
+def _group_key(call: dict) -> tuple:
+    inner, anchored = _inner(call["net"])
+    shapes = tuple((k, tuple(v.shape)) for k, v in inner.state_dict().items())
+    settings = tuple(repr(call["settings"].get(name)) for name in _SHARED)
+    future = call["future"] is not None
+    return (inner.cell, anchored, shapes, settings, call["lookback"], call["horizon"], future)
+
+
+def fit_networks(calls: list[dict]) -> list[forecasting.FitOutcome]:
+    """:func:`~tsrnn.nn.forecasting.fit_network` for each call, batching what can be.
+
+    Calls on one series each, with networks and settings that agree (seeds may
+    differ), train together in :func:`train_networks`; the others (panels, dropout,
+    constant series, custom networks, progress bars) one after another.
+
+    Parameters
+    ----------
+    calls : list of dict
+        Keyword arguments of :func:`~tsrnn.nn.forecasting.fit_network`.
+
+    Returns
+    -------
+    list of FitOutcome
+        In the order of ``calls``.
+    """
+    outcomes: list[forecasting.FitOutcome | None] = [None] * len(calls)
+    groups: dict[tuple, list[int]] = {}
+    for i, call in enumerate(calls):
+        if _batchable(call):
+            groups.setdefault(_group_key(call), []).append(i)
+    for members in groups.values():
+        if len(members) > 1:
+            for i, outcome in zip(members, _fit_group([calls[i] for i in members]), strict=True):
+                outcomes[i] = outcome
+    for i, call in enumerate(calls):
+        if outcomes[i] is None:
+            outcomes[i] = forecasting.fit_network(**call)
+    return outcomes
+
+
+def _fit_group(calls: list[dict]) -> list[forecasting.FitOutcome]:
+    first = calls[0]
+    lookback, horizon, settings = first["lookback"], first["horizon"], first["settings"]
+    jobs = [
+        NetworkJob(
+            call["net"],
+            forecasting._tensor(call["series"][0]),
+            None if call["future"] is None else forecasting._tensor(call["future"][0]),
+            np.asarray(call["train_idx"][0]),
+            np.asarray(call["val_idx"][0]),
+            int(call["settings"].get("seed", 0)),
+        )
+        for call in calls
+    ]
+    options = {k: settings[k] for k in _SHARED if k in settings}
+    n_params = sum(p.numel() for call in calls for p in call["net"].parameters())
+    with thread_policy(n_params, first["n_threads"]):
+        results = train_networks(jobs, lookback=lookback, horizon=horizon, **options)
+        outcomes = []
+        for call, job, result in zip(calls, jobs, results, strict=True):
+            X, Y = make_windows(job.series, lookback, horizon)
+            future = forecasting._future_windows(call["future"], lookback, horizon)
+            calib = call["calib_idx"][0] if call.get("calib_idx") else call["val_idx"][0]
+            calib = torch.as_tensor(np.asarray(calib), dtype=torch.long)
+            device = options.get("device", "cpu")
+            forecasts = predict_network(job.net, X, future, device=device, index=calib)
+            outcomes.append(forecasting.FitOutcome(result, [forecasts], [Y[calib].numpy().copy()]))
+    return outcomes
