@@ -23,15 +23,21 @@ date_format_option = click.option(
 
 
 def refuse_overwrite(*inputs: Path | str | None, **outputs: str | None) -> None:
-    """Refuse an output option that names an input file (it would be destroyed)."""
-    for option, output in outputs.items():
-        if not output:
-            continue
+    """Refuse an output option that names an input file (it would be destroyed), or the
+    same file as another output option (one would silently replace the other)."""
+    given = [(option, output) for option, output in outputs.items() if output]
+    for i, (option, output) in enumerate(given):
         for source in inputs:
             if source is not None and _same_file(Path(source), Path(output)):
                 raise InputError(
                     f"--{option} {output} is the input file {source}; writing there would "
                     "destroy it. Choose another file name."
+                )
+        for other, earlier in given[:i]:
+            if _same_file(Path(earlier), Path(output)):
+                raise InputError(
+                    f"--{other} and --{option} both name {output}; one would overwrite the "
+                    "other. Give them different file names."
                 )
 
 

@@ -265,3 +265,29 @@ def test_datasets_list_fits_a_terminal():
     result = _cli("datasets", "list")
     assert result.exit_code == 0
     assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
+# ------------------------------------------- found by a new-user run after the merge
+@pytest.mark.parametrize("freq, hint", [("M", "ME"), ("Q", "QE"), ("xyz", "xyz")])
+def test_unknown_or_retired_frequency_is_a_usage_error(tmp_path, freq, hint):
+    path = tmp_path / "w.csv"
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    pd.DataFrame({"date": days, "v": np.arange(30.0)}).to_csv(path, index=False)
+    result = CliRunner().invoke(main, ["forecast", str(path), "--model", "naive", "--freq", freq])
+    assert result.exit_code == 2, result.output
+    assert f"frequency {freq!r} is not valid" in result.stderr and hint in result.stderr
+    with pytest.raises(DataError, match="is not valid"):
+        read_csv(path, freq=freq)
+
+
+def test_two_outputs_naming_one_file_are_refused_before_any_work(tmp_path):
+    path = tmp_path / "w.csv"
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    pd.DataFrame({"date": days, "v": np.arange(30.0)}).to_csv(path, index=False)
+    same = tmp_path / "same.png"
+    result = CliRunner().invoke(
+        main,
+        ["forecast", str(path), "--model", "naive", "--output", str(same), "--plot", str(same)],
+    )
+    assert result.exit_code == 2 and "--output and --plot both name" in result.stderr
+    assert not same.exists()

@@ -83,7 +83,7 @@ def test_markdown_report_writes_its_figures(result, tmp_path):
 def test_small_multiples_are_capped():
     from tsrnn import report_panel
 
-    gains = pd.DataFrame({"gain": np.linspace(0.5, -0.5, 50), "best model": "drift"},
+    gains = pd.DataFrame({"gain": np.linspace(0.5, -0.5, 50), "best challenger": "drift"},
                          index=[f"s{i}" for i in range(50)])  # fmt: skip
     chosen, labels = report_panel._small_multiples(gains)
     assert chosen == ["s0", "s1", "s2", "s47", "s48", "s49"]

@@ -64,7 +64,7 @@ def _gains(result, baseline: str, metric: str) -> pd.DataFrame:
     if others:
         best = scores[others].idxmin(axis=1)
         best_score = scores[others].min(axis=1)
-        table["best model"] = best
+        table["best challenger"] = best
         with np.errstate(divide="ignore", invalid="ignore"):
             table["gain"] = 1 - best_score / scores[baseline]
     return table.sort_values("gain", ascending=False) if "gain" in table else table
@@ -159,15 +159,15 @@ def _series_table(result, gains: pd.DataFrame, baseline: str, per_series) -> tup
     with np.errstate(invalid="ignore"):
         best.iloc[:, : len(models)] = np.isclose(values, np.nanmin(values, axis=1, keepdims=True))
     if "gain" in shown:
-        cells["best model"] = shown["best model"].astype(str).to_numpy()
+        cells["best challenger"] = shown["best challenger"].astype(str).to_numpy()
         cells["gain vs baseline"] = (
             shown["gain"].map(lambda g: "" if np.isnan(g) else f"{g:+.1%}").to_numpy()
         )
         cells["DM (Holm)"] = [
             _dm_mark(per_series, m, s)
-            for m, s in zip(shown["best model"], shown.index, strict=True)
+            for m, s in zip(shown["best challenger"], shown.index, strict=True)
         ]
-        best["best model"] = best["gain vs baseline"] = best["DM (Holm)"] = False
+        best["best challenger"] = best["gain vs baseline"] = best["DM (Holm)"] = False
     return Table(cells, best, index_label=result.id_name), note
 
 
@@ -193,7 +193,7 @@ def _small_multiples(gains: pd.DataFrame) -> tuple[list, list[str]]:
     else:
         chosen = list(ordered.index[:half]) + list(ordered.index[-half:])
     labels = [
-        f"{s}: {ordered.loc[s, 'best model']} {ordered.loc[s, 'gain']:+.1%} vs baseline"
+        f"{s}: {ordered.loc[s, 'best challenger']} {ordered.loc[s, 'gain']:+.1%} vs baseline"
         for s in chosen
     ]
     return chosen, labels

@@ -140,7 +140,7 @@ def _check_freq(freq: str, source: str) -> None:
     """A frequency must parse and step forward (``0D`` would divide by zero)."""
     try:
         offset = pd.tseries.frequencies.to_offset(freq)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, KeyError) as exc:
         raise DataError(
             f"{source}: frequency {freq!r} is not valid ({exc}); use a pandas alias such as "
             "D, B, h, W or MS."
@@ -338,6 +338,7 @@ def prepare(
     if freq is None and not isinstance(frame.index.freq, pd.offsets.CustomBusinessDay):
         freq = frame.index.freqstr if frame.index.freq is not None else None
     freq = freq or infer_frequency(frame.index, source)
+    _check_freq(freq, source)  # before the calendar, which reads the frequency too
     calendar = calendars.resolve_calendar(calendar, frame.index, freq)
     freq = "B" if calendar is not None else freq
     n_rows = len(frame)
