@@ -188,19 +188,7 @@ def _update_parts(model, y_new: object) -> dict:
 
 def _global_update(model, key, part, cutoff) -> tuple | None:
     with naming(key):
-        frame, _, _ = model._validate_y(part, after=cutoff)
-        if frame is None:
-            return None
-        expected = model._future_index(1, cutoff=cutoff)[0]
-        if frame.index[0] != expected:
-            raise DataError(
-                f"y_new starts at {frame.index[0]} but must continue the data at {expected}."
-            )
-        missing = [c for c in model.covariate_names_ if c not in frame.columns]
-        if missing:
-            raise DataError(f"y_new lacks the covariate column(s) {', '.join(missing)}.")
-    covs = frame[model.covariate_names_].to_numpy(dtype=float) if model.covariate_names_ else None
-    return frame[model.target_name_].to_numpy(dtype=float), covs, frame.index[-1]
+        return model._continuing_rows(part, cutoff)
 
 
 def update_panel(model, y_new: object):

@@ -222,10 +222,27 @@ class BaseForecaster(BaseEstimator):
                 "model has seen; update takes only newer rows (y_new[y_new.index > "
                 "model.cutoff_]). Refit to use corrected values of seen rows."
             )
-        frame, _, _ = self._validate_y(y_new, after=self.cutoff_)
-        if frame is None:
+        rows = self._continuing_rows(y_new, self.cutoff_)
+        if rows is None:
             return self
-        expected = self._future_index(1)[0]
+        target, covariates, last = rows
+        self._update(target, covariates)
+        self.cutoff_ = last
+        self.n_obs_ += len(target)
+        return self
+
+    def _continuing_rows(
+        self, y_new: pd.Series | pd.DataFrame, cutoff: pd.Timestamp
+    ) -> tuple[np.ndarray, np.ndarray | None, pd.Timestamp] | None:
+        """Validate rows after ``cutoff`` that must continue the data one step after it.
+
+        Returns the target values, the covariates (or None) and the last new timestamp;
+        None when ``y_new`` has no row after ``cutoff``.
+        """
+        frame, _, _ = self._validate_y(y_new, after=cutoff)
+        if frame is None:
+            return None
+        expected = self._future_index(1, cutoff=cutoff)[0]
         if frame.index[0] != expected:
             raise DataError(
                 f"y_new starts at {frame.index[0]} but must continue the data at {expected}."
@@ -236,10 +253,7 @@ class BaseForecaster(BaseEstimator):
         covariates = (
             frame[self.covariate_names_].to_numpy(dtype=float) if self.covariate_names_ else None
         )
-        self._update(frame[self.target_name_].to_numpy(dtype=float), covariates)
-        self.cutoff_ = frame.index[-1]
-        self.n_obs_ += len(frame)
-        return self
+        return frame[self.target_name_].to_numpy(dtype=float), covariates, frame.index[-1]
 
     def save(self, path: str | os.PathLike) -> None:
         """Save the fitted forecaster to a model file (no pickle; written atomically).
