@@ -71,7 +71,7 @@ def fold_table(name, model, y, fold, train_idx, test_idx, coverage, filled) -> p
     interval = model.predict_interval(ahead, coverage=coverage).iloc[-len(test_idx) :]
     column = filled.iloc[:, 0] if isinstance(y, pd.Series) else filled[model.target_name_]
     made_up = column.iloc[test_idx].to_numpy(dtype=bool)
-    actual = _target(y, model).iloc[test_idx].to_numpy(dtype=float)
+    actual = scored_target(y, model).iloc[test_idx].to_numpy(dtype=float)
     table = {
         "model": name,
         "fold": fold,
@@ -87,5 +87,6 @@ def fold_table(name, model, y, fold, train_idx, test_idx, coverage, filled) -> p
     return pd.DataFrame(table, columns=_COLUMNS)
 
 
-def _target(y: pd.Series | pd.DataFrame, model) -> pd.Series:
+def scored_target(y: pd.Series | pd.DataFrame, model) -> pd.Series:
+    """The column of ``y`` that a fitted model forecasts (``y`` itself for a Series)."""
     return y if isinstance(y, pd.Series) else y[model.target_name_]

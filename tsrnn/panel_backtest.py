@@ -39,6 +39,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from tsrnn import backtesting as B
+from tsrnn._backtest_speed import scored_target
 from tsrnn.backtest_result import check_metric_names
 from tsrnn.exceptions import InputError, TsrnnError
 from tsrnn.metrics import mase_window
@@ -140,7 +141,7 @@ def _table(sid, name, fold, cutoff, y, model, test, point, interval) -> pd.DataF
             "cutoff": cutoff,
             "date": point.index[-n:],
             "step": np.arange(ahead - n + 1, ahead + 1),
-            "actual": _target(y, model).iloc[test].to_numpy(dtype=float),
+            "actual": scored_target(y, model).iloc[test].to_numpy(dtype=float),
             "forecast": point.to_numpy(dtype=float)[-n:],
             "lower": interval["lower"].to_numpy(dtype=float)[-n:],
             "upper": interval["upper"].to_numpy(dtype=float)[-n:],
@@ -148,10 +149,6 @@ def _table(sid, name, fold, cutoff, y, model, test, point, interval) -> pd.DataF
         },
         columns=_COLUMNS,
     )
-
-
-def _target(y: pd.Series | pd.DataFrame, model) -> pd.Series:
-    return y if isinstance(y, pd.Series) else y[model.target_name_]
 
 
 def _failure(sid, name, fold, cutoff, error: str) -> dict:
