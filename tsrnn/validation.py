@@ -159,7 +159,6 @@ def _regularize(
         calendars.off_calendar(frame.index, calendar, source)
         grid = calendars.session_grid(frame.index[0], frame.index[-1], calendar)
         return frame.reindex(pd.DatetimeIndex(grid, name=frame.index.name))
-    _check_freq(freq, source)
     try:
         grid = pd.date_range(frame.index[0], frame.index[-1], freq=freq)
     except ValueError as exc:
@@ -338,7 +337,7 @@ def prepare(
     if freq is None and not isinstance(frame.index.freq, pd.offsets.CustomBusinessDay):
         freq = frame.index.freqstr if frame.index.freq is not None else None
     freq = freq or infer_frequency(frame.index, source)
-    _check_freq(freq, source)  # before the calendar, which reads the frequency too
+    _check_freq(freq, source)  # once, before the calendar and the grid both read it
     calendar = calendars.resolve_calendar(calendar, frame.index, freq)
     freq = "B" if calendar is not None else freq
     n_rows = len(frame)
