@@ -42,6 +42,7 @@ SERIES = ("aapl", "ibm", "msft", "seattle", "clemson")
 LEVELS = (0.8, 0.95)
 METHODS = ("model", "conformal")
 HORIZON = 7
+BATCHES = 20
 NEURAL = dict(lookback=20, hidden_size=16, epochs=3, batch_size=64, random_state=0)
 
 
@@ -63,11 +64,13 @@ def make_model(name: str):
     return cls(horizon=HORIZON, **NEURAL)
 
 
-def run_one(model_name: str, series: str, length: int, folds: int, refit: int) -> pd.DataFrame:
+def run_one(
+    model_name: str, series: str, length: int, folds: int, refit: int, step: int = 1
+) -> pd.DataFrame:
     """Coverage flags and widths of both methods at both levels, fold by fold."""
     warnings.simplefilter("ignore")
     y = load_dataset(series).iloc[-length:]
-    splitter = ExpandingWindowSplitter(horizon=HORIZON, n_folds=folds)
+    splitter = ExpandingWindowSplitter(horizon=HORIZON, n_folds=folds, step=step)
     rows, model, prev_end = [], None, None
     start = time.perf_counter()
     for fold, (train, test) in enumerate(splitter.split(y)):
@@ -88,6 +91,7 @@ def run_one(model_name: str, series: str, length: int, folds: int, refit: int) -
                         "series": series,
                         "method": method,
                         "level": level,
+                        "fold": fold,
                         "covered": np.mean((actual >= lower) & (actual <= upper)),
                         "width": np.mean(upper - lower),
                     }
@@ -105,7 +109,15 @@ def summarise(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     cov = (100 * per["covered"]).unstack("method")[list(METHODS)].rename(columns=names)
     width = per["width"].unstack("method")
     cov["width ratio"] = width["conformal"] / width["model"]
-    pooled = cov.groupby(["model", "level"], sort=False).mean()
+    # Standard error of the conformal coverage by batch means: neighbouring folds share
+    # most of their actuals, so the folds are cut into BATCHES runs of consecutive folds
+    # and the spread of the runs' coverage gives the error (Law & Kelton's batch means).
+    after = raw[raw["method"] == "conformal"].copy()
+    after["batch"] = after["fold"] * BATCHES // (after["fold"].max() + 1)
+    keys = ["model", "series", "level"]
+    runs = after.groupby([*keys, "batch"], sort=False)["covered"].mean()
+    cov["se"] = 100 * runs.groupby(keys, sort=False).std() / np.sqrt(BATCHES)
+    pooled = cov.drop(columns="se").groupby(["model", "level"], sort=False).mean()
     return cov, pooled
 
 
@@ -119,14 +131,23 @@ def markdown(pooled: pd.DataFrame, cov: pd.DataFrame) -> str:
             f"| {model} | {100 * level:.0f}% | {row['before']:.1f}% | {row['after']:.1f}% "
             f"| {row['after'] - 100 * level:+.1f} | {row['width ratio']:.2f} |"
         )
-    lines += ["", "Per series (model -> conformal coverage, %):", ""]
+    deviation = (cov["after"] - 100 * cov.index.get_level_values("level")).abs()
+    lines += [
+        "",
+        f"Per series: {int((deviation <= 3).sum())} of {len(deviation)} model x series x "
+        f"level cells within 3 points of nominal (largest deviation {deviation.max():.1f}).",
+        "",
+        "Per series (model -> conformal coverage, %, +- batch-means standard error):",
+        "",
+    ]
     series = list(dict.fromkeys(cov.index.get_level_values("series")))
     lines.append("| model | nominal | " + " | ".join(series) + " |")
     lines.append("|---|---|" + "---|" * len(series))
     for (model, level), block in cov.groupby(["model", "level"], sort=False):
         cells = [
             f"{block.loc[(model, s, level), 'before']:.1f} -> "
-            f"{block.loc[(model, s, level), 'after']:.1f}"
+            f"{block.loc[(model, s, level), 'after']:.1f} +- "
+            f"{block.loc[(model, s, level), 'se']:.1f}"
             for s in series
         ]
         lines.append(f"| {model} | {100 * level:.0f}% | " + " | ".join(cells) + " |")
@@ -137,8 +158,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="naive,seasonal-naive,drift,arima,lstm,gru,rnn")
     parser.add_argument("--series", default=",".join(SERIES))
-    parser.add_argument("--folds", type=int, default=80)
-    parser.add_argument("--refit", type=int, default=20, help="refit every N folds")
+    parser.add_argument("--folds", type=int, default=560)
+    parser.add_argument("--step", type=int, default=1, help="observations between cutoffs")
+    parser.add_argument("--refit", type=int, default=140, help="refit every N folds")
     parser.add_argument("--length", type=int, default=2000, help="last N observations")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--output", default=None, help="write the markdown tables here")
@@ -149,7 +171,7 @@ def main() -> None:
     jobs = [(m, s) for m in models for s in series]
     jobs.sort(key=lambda job: job[0] not in ("lstm", "gru", "rnn"))  # slow ones first
     tables = Parallel(n_jobs=args.n_jobs)(
-        delayed(run_one)(m, s, args.length, args.folds, args.refit) for m, s in jobs
+        delayed(run_one)(m, s, args.length, args.folds, args.refit, args.step) for m, s in jobs
     )
     raw = pd.concat(tables, ignore_index=True)
     order = {m: i for i, m in enumerate(models)}
@@ -161,7 +183,8 @@ def main() -> None:
     seconds = time.perf_counter() - start
     header = (
         f"tsrnn {tsrnn.__version__}, Python {platform.python_version()}, "
-        f"{args.folds} folds x horizon {HORIZON}, refit every {args.refit} folds, "
+        f"{args.folds} folds x horizon {HORIZON}, cutoffs {args.step} apart, "
+        f"refit every {args.refit} folds, "
         f"last {args.length} observations, {seconds:.0f} s wall"
     )
     print(header + "\n\n" + text)

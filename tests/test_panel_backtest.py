@@ -223,3 +223,16 @@ def test_global_model_update_and_warm_start(cities, policy, actions):
     per_fold = result.timings.groupby("fold")["action"].first().tolist()
     assert per_fold == actions
     assert result.forecasts["forecast"].notna().all() and result.failures.empty
+
+
+@pytest.mark.parametrize("search_once", [True, False])
+def test_auto_arima_searches_once_per_series_as_for_one_series(cities, search_once):
+    model = ARIMAForecaster(season_length=1, max_p=1, max_q=1)
+    panel = backtest(model, cities, SPLIT, search_once=search_once)
+    searches = panel.timings[panel.timings["action"] == "search"]
+    assert sorted(searches["series"]) == (sorted(cities) if search_once else [])
+    assert set(searches["fold"]) <= {0}
+    for sid, series in cities.items():
+        single = backtest(model, series, SPLIT, search_once=search_once).forecasts
+        mine = panel.forecasts[panel.forecasts["series"] == sid].drop(columns="series")
+        np.testing.assert_allclose(mine["forecast"], single["forecast"], rtol=1e-9)

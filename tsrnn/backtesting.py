@@ -314,6 +314,9 @@ def backtest(
         together (:func:`tsrnn.neural_batch.fit_together`: one pass trains every fold's
         network, each on its own windows with its own early stopping); the same
         forecasts as separate fits up to float rounding. False fits them one by one.
+        On CPU only GRU and RNN folds train together: there the stacked LSTM cell is
+        slower than ``torch.nn.LSTM``'s fused kernel
+        (:data:`tsrnn.nn.batched_fit.CPU_BATCHED_CELLS`). No effect on panels.
 
     Returns
     -------
@@ -346,7 +349,7 @@ def backtest(
 
         return panel_backtest(
             forecasters, y, splitter, metrics, refit, warm_start, warm_start_epochs, n_jobs,
-            coverage, season_length, verbose, filled,
+            coverage, season_length, verbose, filled, search_once, fit_together,
         )  # fmt: skip
     _check_refit(refit)
     _check_n_jobs(n_jobs)

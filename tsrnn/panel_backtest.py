@@ -39,7 +39,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from tsrnn import backtesting as B
-from tsrnn._backtest_speed import scored_target
+from tsrnn._backtest_speed import scored_target, search_first_fold
 from tsrnn.backtest_result import check_metric_names
 from tsrnn.exceptions import InputError, TsrnnError
 from tsrnn.metrics import mase_window
@@ -284,7 +284,39 @@ def _mark_filled(table: pd.DataFrame, masks: dict, models: dict) -> pd.DataFrame
     return table.assign(actual=table["actual"].where(~flags), filled=flags)
 
 
-def _tasks(models, cells, refit, warm_start, warm_start_epochs) -> list[_Task]:
+def _search_once(models: dict, panel: dict, cells: list, n_jobs) -> tuple[dict, list]:
+    """Each local model's structure searched once per series, on its first fold.
+
+    Returns the searched models by ``(model name, series id)`` and their timing rows. A
+    series whose search fails keeps the model given: its folds then fail (and are
+    recorded) as they would have without ``search_once``.
+    """
+    from joblib import Parallel, delayed
+
+    jobs = []
+    for name, model in models.items():
+        if getattr(type(model), "_global_model", False) or not hasattr(model, "_search_result"):
+            continue
+        for sid in panel:
+            first = next(((k, m[sid]) for k, m in cells if sid in m), None)
+            if first is not None:
+                fold, (train, test) = first
+                jobs.append((name, sid, model, fold, train, test))
+
+    def search(name, sid, model, fold, train, test):
+        try:
+            found, row = search_first_fold(name, model, panel[sid], (fold, train, test))
+        except TsrnnError:
+            return model, None
+        return found, None if row is None else {**row, "series": sid, "fold": fold}
+
+    outputs = Parallel(n_jobs=n_jobs)(delayed(search)(*job) for job in jobs)
+    searched = {(job[0], job[1]): found for job, (found, _) in zip(jobs, outputs, strict=True)}
+    return searched, [row for _, row in outputs if row is not None]
+
+
+def _tasks(models, cells, refit, warm_start, warm_start_epochs, searched=None) -> list[_Task]:
+    searched = searched or {}
     tasks = []
     for name, model in models.items():
         warm = bool(warm_start) and B._supports_warm_start(model)
@@ -296,8 +328,9 @@ def _tasks(models, cells, refit, warm_start, warm_start_epochs) -> list[_Task]:
         sids = list(dict.fromkeys(s for _, members in cells for s in members))
         for sid in sids:
             own = [(fold, members) for fold, members in cells if sid in members]
+            local = searched.get((name, sid), model)
             for chain in B._chains(own, refit, warm):
-                tasks.append(_Task(name, model, sid, chain, refit, warm, warm_start_epochs))
+                tasks.append(_Task(name, local, sid, chain, refit, warm, warm_start_epochs))
     # Global (neural) models first: the slowest tasks start first (see backtesting).
     tasks.sort(key=lambda task: task.series is not None)
     return tasks
@@ -316,11 +349,17 @@ def panel_backtest(
     season_length: int | None = None,
     verbose: bool = False,
     filled: object = None,
+    search_once: bool = True,
+    fit_together: bool = True,
 ) -> PanelBacktestResult:
     """Backtest forecasters over every series of a panel at the same cutoff dates.
 
     Parameters are those of :func:`tsrnn.backtest`; ``y`` is a panel (see the module
-    docstring).
+    docstring). With ``search_once`` a local model with a structure search (auto-ARIMA)
+    searches once per series, on that series' first fold, then refits that structure
+    (a ``search`` row per series in ``timings``). ``fit_together`` has no effect here:
+    a global model trains one network over all the series of a fold, and those
+    networks are fitted one fold after another.
 
     Returns
     -------
@@ -349,7 +388,10 @@ def panel_backtest(
             f"no series of the panel takes part in any fold of {splitter!r}: "
             f"{skipped[0]['reason']} (series {skipped[0]['series']!r}, fold 0)."
         )
-    tasks = _tasks(models, cells, refit, warm_start, warm_start_epochs)
+    searched, search_rows = {}, []
+    if search_once and refit is not False:
+        searched, search_rows = _search_once(models, panel, cells, n_jobs)
+    tasks = _tasks(models, cells, refit, warm_start, warm_start_epochs, searched)
     calls = (
         delayed(_run_global)(t, panel, coverage)
         if t.series is None
@@ -357,7 +399,7 @@ def panel_backtest(
         for t in tasks
     )
     outputs = Parallel(n_jobs=n_jobs, return_as="generator")(calls)
-    tables, timings, failures, final = [], [], [], {}
+    tables, timings, failures, final = [], list(search_rows), [], {}
     with tqdm(total=len(tasks), disable=not verbose, file=sys.stderr, unit="task") as bar:
         for task, (task_tables, task_timings, task_failures, fitted) in zip(
             tasks, outputs, strict=True

@@ -113,17 +113,21 @@ def test_can_batch_refuses_mixed_or_dropout():
     assert not can_batch([a, LastValueAnchor(RecurrentNet("lstm", 1, 8, 1, 0.0, HORIZON))])
 
 
-def test_backtest_folds_fitted_together_match_separate_fits():
+def _wavy(n: int = 160):
     import pandas as pd
 
-    from tsrnn import ExpandingWindowSplitter, LSTMForecaster, backtest
-
     rng = np.random.default_rng(0)
-    y = pd.Series(
-        10 + np.sin(np.arange(160) / 4) + 0.1 * rng.normal(size=160),
-        index=pd.date_range("2024-01-01", periods=160),
+    return pd.Series(
+        10 + np.sin(np.arange(n) / 4) + 0.1 * rng.normal(size=n),
+        index=pd.date_range("2024-01-01", periods=n),
     )
-    model = LSTMForecaster(lookback=8, horizon=3, hidden_size=8, epochs=4, random_state=0)
+
+
+def test_backtest_folds_fitted_together_match_separate_fits():
+    from tsrnn import ExpandingWindowSplitter, GRUForecaster, backtest
+
+    y = _wavy()
+    model = GRUForecaster(lookback=8, horizon=3, hidden_size=8, epochs=4, random_state=0)
     splitter = ExpandingWindowSplitter(horizon=3, n_folds=3, step=5)
     joint = backtest(model, y, splitter)
     alone = backtest(model, y, splitter, fit_together=False)
@@ -131,4 +135,26 @@ def test_backtest_folds_fitted_together_match_separate_fits():
     np.testing.assert_allclose(joint.forecasts["forecast"], alone.forecasts["forecast"], atol=1e-4)
     np.testing.assert_allclose(joint.forecasts["upper"], alone.forecasts["upper"], atol=1e-3)
     assert list(joint.timings["action"]) == ["fit"] * 3
-    assert joint.final_models["lstm"].best_epoch_ == alone.final_models["lstm"].best_epoch_
+    assert joint.final_models["gru"].best_epoch_ == alone.final_models["gru"].best_epoch_
+
+
+@pytest.mark.parametrize(
+    ("cls_name", "batched"), [("GRUForecaster", 1), ("RNNForecaster", 1), ("LSTMForecaster", 0)]
+)
+def test_cpu_batches_gru_and_rnn_folds_but_not_lstm(monkeypatch, cls_name, batched):
+    # On CPU the stacked LSTM cell is slower than nn.LSTM's fused kernel (CPU_BATCHED_CELLS)
+    import tsrnn
+    from tsrnn import ExpandingWindowSplitter, backtest
+    from tsrnn.nn import batched_fit
+
+    calls = []
+    real = batched_fit.train_networks
+    monkeypatch.setattr(
+        batched_fit,
+        "train_networks",
+        lambda jobs, **kw: calls.append(len(jobs)) or real(jobs, **kw),
+    )
+    cls = getattr(tsrnn, cls_name)
+    model = cls(lookback=8, horizon=3, hidden_size=8, epochs=2, random_state=0, device="cpu")
+    backtest(model, _wavy(), ExpandingWindowSplitter(horizon=3, n_folds=3, step=5))
+    assert calls == [3] * batched

@@ -12,26 +12,29 @@ import torch
 
 from tsrnn.nn import forecasting
 from tsrnn.nn.batched import NetworkJob, _inner, can_batch, train_networks
-from tsrnn.nn.training import predict_network, thread_policy
+from tsrnn.nn.training import predict_network, resolve_device, thread_policy
 from tsrnn.nn.windows import make_windows
 
-__all__ = ["fit_networks", "CPU_MAX_HIDDEN"]
+__all__ = ["fit_networks", "CPU_BATCHED_CELLS"]
 
 #: Training settings that must agree for fits to train together (seeds may differ).
 _SHARED = ("epochs", "batch_size", "learning_rate", "loss", "gradient_clip", "early_stopping")
 _SHARED += ("lr_patience", "device", "max_steps")
-#: On CPU, batch networks up to this hidden size only. Ten LSTM folds (lookback 30,
-#: batch 32, 1 thread, ~1,100 windows each) trained 1.2-1.6x faster together at hidden
-#: size 32 (GRU 2.4x), but 0.6-0.7x as fast at 64, where the grouped products cost more
-#: than nn.LSTM's fused CPU kernels save in overhead (benchmarks/RESULTS_backtest.md).
-CPU_MAX_HIDDEN = 32
+#: Cells whose networks train together on CPU. The stacked GRU and RNN cells beat one
+#: fit after another at every size measured (10 networks, batch 32, lookback 30, 1
+#: thread, forward and backward: GRU 2.9x at hidden 32, 1.5x at 64, 1.3x at 128; RNN
+#: 4.1x, 2.5x, 1.6x), because torch's CPU GRU/RNN run step by step anyway. The stacked
+#: LSTM cell is slower than ``torch.nn.LSTM``'s fused oneDNN kernel (0.63x at hidden 32,
+#: 0.56x at 64): that loop is bound by arithmetic, not per-operation overhead, so LSTM
+#: folds are batched only on a GPU (``benchmarks/bench_batched_cells.py``).
+CPU_BATCHED_CELLS = ("gru", "rnn")
 
 
 def _batchable(call: dict) -> bool:
     settings = call["settings"]
     inner, _ = _inner(call["net"])
-    on_cpu = str(settings.get("device", "cpu")).startswith("cpu")
-    if on_cpu and getattr(getattr(inner, "rnn", None), "hidden_size", 0) > CPU_MAX_HIDDEN:
+    on_cpu = resolve_device(str(settings.get("device", "cpu"))).type == "cpu"
+    if on_cpu and getattr(inner, "cell", None) not in CPU_BATCHED_CELLS:
         return False
     return (
         len(call["series"]) == 1
