@@ -132,6 +132,14 @@ def model_options(func):
                 show_default=True,
                 help="Target transform for every model, inverted on output (positive data).",
             ),
+            click.option(
+                "--interval",
+                type=click.Choice(["conformal", "model"]),
+                default="conformal",
+                show_default=True,
+                help="Prediction intervals: adaptive conformal (calibrated on recent "
+                "out-of-sample errors) or each model's own formula.",
+            ),
             click.option("--order", help="ARIMA order p,d,q (default: automatic)."),
             click.option("--seasonal-order", help="Seasonal ARIMA order P,D,Q,m."),
             click.option(
@@ -172,6 +180,7 @@ def model_params(model: str, opts: dict) -> dict:
     params["target"] = opts.get("target")
     params["calendar"] = opts.get("calendar")
     params["transform"] = opts.get("transform")
+    params["interval"] = opts.get("interval")
     if model in NEURAL:
         params["verbose"] = not opts.get("quiet") and sys.stderr.isatty()
     return params

@@ -189,6 +189,23 @@ def test_forecast_coverage_widens_the_interval():
     assert ((wide["upper"] - wide["lower"]) > (narrow["upper"] - narrow["lower"])).all()
 
 
+def test_forecast_interval_method_matches_the_python_api():
+    from tsrnn import NaiveForecaster
+
+    y = seattle_tail(1461)
+    args = ("forecast", SEATTLE, "--target", "temp_max", "--model", "naive", "--horizon", 3)
+    for method in ("conformal", "model"):
+        table = forecast_frame(run(*args, "--interval", method).stdout)
+        band = NaiveForecaster(horizon=3, interval=method).fit(y).predict_interval(coverage=0.9)
+        np.testing.assert_allclose(table["upper"], band["upper"], rtol=1e-5)
+        np.testing.assert_allclose(table["lower"], band["lower"], rtol=1e-5)
+    model = forecast_frame(run(*args, "--interval", "model").stdout)
+    conformal = forecast_frame(run(*args).stdout)  # the default
+    assert not np.allclose(model["upper"], conformal["upper"])
+    bad = run(*args, "--interval", "bootstrap")
+    assert bad.exit_code == 2 and "'--interval'" in bad.stderr and "conformal" in bad.stderr
+
+
 def test_forecast_output_file_and_nothing_on_stdout(tmp_path):
     out = tmp_path / "out.csv"
     args = ("forecast", SEATTLE, "--target", "temp_max", "--model", "seasonal-naive")

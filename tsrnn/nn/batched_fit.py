@@ -20,13 +20,13 @@ __all__ = ["fit_networks", "CPU_BATCHED_CELLS"]
 #: Training settings that must agree for fits to train together (seeds may differ).
 _SHARED = ("epochs", "batch_size", "learning_rate", "loss", "gradient_clip", "early_stopping")
 _SHARED += ("lr_patience", "device", "max_steps")
-#: Cells whose networks train together on CPU. The stacked GRU and RNN cells beat one
-#: fit after another at every size measured (10 networks, batch 32, lookback 30, 1
-#: thread, forward and backward: GRU 2.9x at hidden 32, 1.5x at 64, 1.3x at 128; RNN
-#: 4.1x, 2.5x, 1.6x), because torch's CPU GRU/RNN run step by step anyway. The stacked
-#: LSTM cell is slower than ``torch.nn.LSTM``'s fused oneDNN kernel (0.63x at hidden 32,
-#: 0.56x at 64): that loop is bound by arithmetic, not per-operation overhead, so LSTM
-#: folds are batched only on a GPU (``benchmarks/bench_batched_cells.py``).
+#: Cells whose networks train together on CPU. For 10 networks (batch 32, lookback 30,
+#: 1 thread, forward and backward) the stacked GRU cells took 1/3.6 of the time of one
+#: network after another at hidden 32, 1/2.2 at 64, 1/1.4 at 128 (RNN 3.9x, 3.6x, 1.6x):
+#: torch's CPU GRU/RNN run step by step anyway. The stacked LSTM cell is slower than
+#: ``torch.nn.LSTM``'s fused oneDNN kernel (0.71x at 32, 0.51x at 64): that loop is bound
+#: by arithmetic, not per-operation overhead, so LSTM folds train together only on a GPU.
+#: ``benchmarks/bench_batched_cells.py``; results in ``benchmarks/RESULTS_backtest.md``.
 CPU_BATCHED_CELLS = ("gru", "rnn")
 
 
