@@ -88,3 +88,22 @@ def test_small_multiples_are_capped():
     chosen, labels = report_panel._small_multiples(gains)
     assert chosen == ["s0", "s1", "s2", "s47", "s48", "s49"]
     assert labels[0] == "s0: drift +50.0% vs baseline"
+
+
+def test_coverage_far_from_nominal_is_flagged_pooled_and_per_series(result):
+    import copy
+
+    from tsrnn.report_panel import _coverage_per_series
+
+    res, panel = result
+    broken = copy.copy(res)
+    table = res.forecasts.copy()
+    drift = (table["model"] == "drift") & (table["series"] == "seattle_max")
+    table.loc[drift, "lower"] = table.loc[drift, "forecast"] + 100
+    table.loc[drift, "upper"] = table.loc[drift, "forecast"] + 101
+    broken.forecasts = table  # drift's intervals miss every actual of one series
+    text = _coverage_per_series(broken)
+    assert text is not None and "drift on 1 of" in text and "naive" not in text
+    page = render_html_report(broken, history=panel)
+    assert "off the nominal 90%, beyond chance (binomial test, 5%), for drift on 1 of" in page
+    assert _coverage_per_series(res) is None  # 18 actuals per series: a few points is chance

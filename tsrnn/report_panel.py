@@ -25,6 +25,7 @@ from tsrnn._report_parts import (
     metrics_table,
     reproduction_blocks,
 )
+from tsrnn._report_verdicts import COVERAGE_TOLERANCE, coverage_warning, join_names
 from tsrnn.exceptions import InputError
 from tsrnn.panel_result import PANEL_AGGREGATES
 
@@ -119,7 +120,42 @@ def _headline(result, baseline: str, verdicts: pd.DataFrame | None, ranks) -> li
     problems = _problem_sentence(result)
     if problems:
         lines.append(Block("p", problems))
+    warning = coverage_warning(result)  # pooled over the series
+    per_series = _coverage_per_series(result)
+    if warning or per_series:
+        lines.append(Block("warning", " ".join(t for t in (warning, per_series) if t)))
     return lines
+
+
+def _coverage_per_series(result) -> str | None:
+    """The models whose coverage is far from nominal on some series, with counts.
+
+    A series counts when its coverage is more than ``COVERAGE_TOLERANCE`` off nominal
+    and a two-sided binomial test of its actuals rejects the nominal rate at 5%: with a
+    few folds per series, a few points off is what chance gives.
+    """
+    from scipy.stats import binomtest
+
+    f = result.forecasts
+    scored = f["actual"].notna() & np.isfinite(f["lower"]) & np.isfinite(f["upper"])
+    inside = ((f["actual"] >= f["lower"]) & (f["actual"] <= f["upper"]))[scored]
+    keys = [f.loc[scored, "model"], f.loc[scored, "series"]]
+    hits = inside.groupby(keys, sort=False).agg(["sum", "size"])
+    off = [
+        abs(k / n - result.coverage) > COVERAGE_TOLERANCE
+        and binomtest(int(k), int(n), result.coverage).pvalue < 0.05
+        for k, n in zip(hits["sum"], hits["size"], strict=True)
+    ]
+    counts = pd.Series(off, index=hits.index).groupby(level=0, sort=False).agg(["sum", "size"])
+    counts = counts[counts["sum"] > 0]
+    if counts.empty:
+        return None
+    parts = [f"{model} on {row['sum']} of {row['size']}" for model, row in counts.iterrows()]
+    return (
+        f"Per series, coverage is more than {COVERAGE_TOLERANCE * 100:.0f} points off the "
+        f"nominal {result.coverage:.0%}, beyond chance (binomial test, 5%), for "
+        f"{join_names(parts, bold=False)} series."
+    )
 
 
 def _problem_sentence(result) -> str:
