@@ -189,3 +189,8 @@ def test_rank_verdict_names_ties_for_first():
     assert result.best == "b" and "b ranks first (mean rank 1.33)" in result.verdict()
     tied = rank_test(pd.DataFrame({"a": [1.0, 2.0], "b": [2.0, 1.0], "c": [3.0, 3.0]}))
     assert "a and b share the best mean rank (1.50)" in tied.verdict()
+
+
+def test_rank_verdict_with_one_series_reads_well():
+    one_series = rank_test(pd.DataFrame({"a": [1.0], "b": [2.0]}, index=["s1"]))
+    assert one_series.verdict() == "a ranks first, but 1 series is too few for a rank test"

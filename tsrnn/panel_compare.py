@@ -144,7 +144,8 @@ class RankTest:
         best = self.best
         who = subject or best
         if len(self.mean_ranks) < 2 or self.n_series < 2:
-            return f"{who} ranks first, but {self.n_series} series are too few for a rank test"
+            few = "1 series is" if self.n_series == 1 else f"{self.n_series} series are"
+            return f"{who} ranks first, but {few} too few for a rank test"
         level = f"{self.alpha:.0%}"
         top = self.mean_ranks[best]
         leaders = [m for m in self.mean_ranks.index if math.isclose(self.mean_ranks[m], top)]
