@@ -23,10 +23,17 @@ date_format_option = click.option(
 
 
 def refuse_overwrite(*inputs: Path | str | None, **outputs: str | None) -> None:
-    """Refuse an output option that names an input file (it would be destroyed), or the
-    same file as another output option (one would silently replace the other)."""
+    """Refuse an output option that names an input file (it would be destroyed), the
+    same file as another output option (one would silently replace the other), or a
+    file in a folder that does not exist: before any work, and no folder is created."""
     given = [(option, output) for option, output in outputs.items() if output]
     for i, (option, output) in enumerate(given):
+        folder = Path(output).parent
+        if not folder.is_dir():
+            raise InputError(
+                f"--{option} {output}: the folder {folder} does not exist; create it first "
+                "or choose a file in an existing folder."
+            )
         for source in inputs:
             if source is not None and _same_file(Path(source), Path(output)):
                 raise InputError(

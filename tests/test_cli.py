@@ -234,6 +234,14 @@ def test_output_into_a_missing_folder_fails_and_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["r.md", "r.html"])
+def test_report_into_a_missing_folder_is_refused_before_any_work(tmp_path, name):
+    report = tmp_path / "missing" / name
+    args = ("backtest", SEATTLE, "--target", "temp_max", "--models", "naive", "--folds", 3)
+    assert_clean_error(run(*args, "--report", report), "--report", "does not exist")
+    assert list(tmp_path.iterdir()) == []  # no folder created
+
+
 def test_failed_command_does_not_clobber_an_existing_output(tmp_path):
     out = tmp_path / "out.csv"
     out.write_text("old content\n")

@@ -302,6 +302,8 @@ def write_markdown_report(
     require_matplotlib()
     path = Path(path)
     folder = path.with_name(f"{path.stem}_files")
+    if not path.parent.is_dir():
+        raise InputError(f"cannot write {path}: the folder {path.parent} does not exist.")
     blocks = _sections(
         result,
         history=_as_series(history),
@@ -311,7 +313,7 @@ def write_markdown_report(
         baseline=baseline,
         last_folds=last_folds,
     )
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)
     images, written = {}, []
     for block in _plot_blocks(blocks):
         png, target = block.draw(), folder / f"{block.anchor}.png"
