@@ -60,6 +60,15 @@ def _placement(y, freq: str, horizon: int, folds: int, step: int | None, min_tra
         n_obs = len(y)
     cycle = season_cycle(freq)
     chosen = step or default_step(freq, n_obs, horizon, folds, min_train)
+    fit = max(0, (n_obs - min_train - horizon) // chosen + 1)
+    if folds > fit:  # said in the options' terms, before any work
+        raise InputError(
+            f"--folds {folds} does not fit the data: {folds} test windows of {horizon} steps, "
+            f"{chosen} apart, after at least {min_train} training observation(s) need "
+            f"{min_train + horizon + (folds - 1) * chosen} observations and the data have "
+            f"{n_obs}. Use --folds {fit} or fewer"
+            + (", or a smaller --step." if chosen > 1 else ", or a shorter --horizon.")
+        )
     span = fold_span(chosen, horizon, folds)
     how = "--step" if step else "default"
     note = f"{folds} folds {chosen} steps apart ({how}): test windows span the last {span} steps"

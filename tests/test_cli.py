@@ -625,3 +625,9 @@ def test_unknown_dataset_lists_the_names(tmp_path, command):
     result = run("datasets", *args)
     assert_clean_error(result, "'atlantis'", *DATASET_NAMES)
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_backtest_too_many_folds_says_how_many_fit_in_option_terms():
+    args = ("backtest", SEATTLE, "--target", "temp_max", "--models", "naive", "--quiet")
+    assert_clean_error(run(*args, "--folds", 209), "--folds 209", "Use --folds 208 or fewer")
+    assert run(*args, "--folds", 208).exit_code == 0
