@@ -18,8 +18,10 @@ from tsrnn.cli.options import (
     load_data,
     model_options,
     model_params,
+    pick_series,
     refuse_overwrite,
     resolve_horizon,
+    series_option,
 )
 from tsrnn.cli.output import table_number
 from tsrnn.defaults import default_baseline, default_step, fold_span, season_cycle
@@ -82,11 +84,7 @@ def _placement(y, freq: str, horizon: int, folds: int, step: int | None, min_tra
 @click.argument("data", type=click.Path(path_type=Path))
 @data_options
 @id_col_option
-@click.option(
-    "--series",
-    "series_ids",
-    help="With --id-col: comma-separated series ids to backtest (default: all of them).",
-)
+@series_option
 @click.option(
     "--models",
     default="naive,seasonal-naive,arima,lstm",
@@ -253,20 +251,6 @@ def backtest(
             command=shlex.join(["tsrnn", *sys.argv[1:]]),
             baseline=baseline,
         )
-
-
-def pick_series(y, text: str, source: str, id_col: str):
-    """The rows of the series named in ``--series``; unknown ids are an error naming them."""
-    wanted = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
-    ids = list(dict.fromkeys(y.index.get_level_values(0)))
-    unknown = [name for name in wanted if name not in ids]
-    if unknown or not wanted:
-        shown = ", ".join(map(str, ids[:20])) + (", ..." if len(ids) > 20 else "")
-        raise InputError(
-            f"--series: {', '.join(unknown) or '(none given)'} not in column '{id_col}' of "
-            f"{source}; its series are: {shown}."
-        )
-    return y[y.index.get_level_values(0).isin(wanted)]
 
 
 def echo_panel_verdicts(result, baseline: str | None, n_models: int, folds: int) -> None:

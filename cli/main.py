@@ -26,6 +26,7 @@ from tsrnn.cli.options import (
     model_option,
     model_options,
     refuse_overwrite,
+    series_option,
 )
 from tsrnn.exceptions import InputError, TsrnnError
 
@@ -93,6 +94,7 @@ def main(debug: bool) -> None:
 @click.argument("data", type=click.Path(path_type=Path))
 @data_options
 @id_col_option
+@series_option
 @model_option
 @model_options
 @coverage_option
@@ -136,6 +138,7 @@ def forecast(
 @click.argument("data", type=click.Path(path_type=Path))
 @data_options
 @id_col_option
+@series_option
 @model_option
 @model_options
 @click.option("--save", "save_path", required=True, help="Model file to write (e.g. model.tsrnn).")

@@ -220,6 +220,8 @@ def resolve_horizon(opts: dict, freq: str | None) -> int:
 def fit_model(data_path: Path, model: str, opts: dict):
     from tsrnn.limits import check_horizon_bound
 
+    if opts.get("series_ids") is not None and not opts.get("id_col"):
+        raise click.UsageError("--series picks series of a long CSV; give --id-col as well.")
     data = load_data(data_path, opts, covariates=bool(opts.get("covariates")) and model in NEURAL)
     opts = {
         **opts,
@@ -230,6 +232,8 @@ def fit_model(data_path: Path, model: str, opts: dict):
     check_horizon_bound(opts["horizon"], len(data.frame), data.source)
     estimator = build_model(model, model_params(model, opts))
     y = data.frame if data.frame.shape[1] > 1 else data.y
+    if opts.get("series_ids") is not None:
+        y = pick_series(y, opts["series_ids"], data.source, data.id_col)
     try:
         if opts.get("drop_short") and data.id_col is not None:
             from tsrnn.panel import drop_short_series
@@ -253,6 +257,27 @@ def emit(table, fmt: str, output: str | None) -> None:
         write_output(table, output)
     else:
         click.echo(render(table, fmt), nl=False)
+
+
+def pick_series(y, text: str, source: str, id_col: str):
+    """The rows of the series named in ``--series``; unknown ids are an error naming them."""
+    wanted = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    ids = list(dict.fromkeys(y.index.get_level_values(0)))
+    unknown = [name for name in wanted if name not in ids]
+    if unknown or not wanted:
+        shown = ", ".join(map(str, ids[:20])) + (", ..." if len(ids) > 20 else "")
+        raise InputError(
+            f"--series: {', '.join(unknown) or '(none given)'} not in column '{id_col}' of "
+            f"{source}; its series are: {shown}."
+        )
+    return y[y.index.get_level_values(0).isin(wanted)]
+
+
+series_option = click.option(
+    "--series",
+    "series_ids",
+    help="With --id-col: comma-separated series ids to use (default: all of them).",
+)
 
 
 def id_col_option(func):

@@ -65,3 +65,23 @@ def test_backtest_report_of_a_panel(long_csv, tmp_path):
     assert result.exit_code == 0, result.output
     html = report.read_text()
     assert "Ranks across series" in html and "series id column" in html
+
+
+def test_forecast_and_fit_take_series_too(long_csv, tmp_path):
+    import io
+
+    args = ("--id-col", "city", "--target", "temp_c", "--model", "naive", "--horizon", "2")
+    some = run("forecast", long_csv, *args, "--series", "clemson,seattle")
+    assert some.exit_code == 0, some.output
+    table = pd.read_csv(io.StringIO(some.stdout))
+    assert sorted(set(table["city"])) == ["clemson", "seattle"] and len(table) == 4
+    every = pd.read_csv(io.StringIO(run("forecast", long_csv, *args).stdout))
+    pd.testing.assert_frame_equal(table, every[every["city"].isin(["clemson", "seattle"])]
+                                  .reset_index(drop=True))  # fmt: skip
+    bad = run("forecast", long_csv, *args, "--series", "paris")
+    assert bad.exit_code == 2 and "paris not in column 'city'" in bad.output
+    saved = tmp_path / "m.tsrnn"
+    fitted = run("fit", long_csv, *args, "--series", "seattle", "--save", saved)
+    assert fitted.exit_code == 0, fitted.output and "1 series" in fitted.output
+    alone = run("forecast", long_csv, "--target", "temp_c", "--series", "seattle")
+    assert alone.exit_code == 2 and "--id-col" in alone.output
