@@ -8,7 +8,7 @@ same ten folds (the default placement: spread over the last year) and the same d
 
 - **defaults**: what that command runs today (ARIMA: order searched once on the first
   fold over the last ``max_history=2000`` observations with ``max_d=1``, then refitted;
-  LSTM/GRU: ``max_steps=1500`` optimizer steps on the last ``max_history=5000``
+  LSTM/GRU: ``max_steps=3000`` optimizer steps on the last ``max_history=5000``
   observations, refitted from scratch at every fold);
 - **pre-issue**: the training the old defaults did (ARIMA: the stepwise search at every
   fold over the whole 27,746-day history, ``max_d=2``; LSTM/GRU: 100 epochs over every
