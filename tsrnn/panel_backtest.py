@@ -301,11 +301,11 @@ def _search_once(models: dict, panel: dict, cells: list, n_jobs) -> tuple[dict, 
             first = next(((k, m[sid]) for k, m in cells if sid in m), None)
             if first is not None:
                 fold, (train, test) = first
-                jobs.append((name, sid, model, fold, train, test))
+                jobs.append((name, sid, model, panel[sid], fold, train, test))
 
-    def search(name, sid, model, fold, train, test):
+    def search(name, sid, model, y, fold, train, test):  # one series per task, not the panel
         try:
-            found, row = search_first_fold(name, model, panel[sid], (fold, train, test))
+            found, row = search_first_fold(name, model, y, (fold, train, test))
         except TsrnnError:
             return model, None
         return found, None if row is None else {**row, "series": sid, "fold": fold}
