@@ -3,7 +3,8 @@
 Rolling-origin backtests of the bundled stocks (aapl, ibm, msft: adjusted prices on
 business days) and weather series (seattle, clemson: daily maximum temperature), the
 last ``--length`` observations of each, ``--folds`` expanding-window folds of horizon 7
-(cutoffs 7 days apart). Every model is refitted every ``--refit`` folds and moved on
+with cutoffs ``--step`` observations apart (default: 560 folds one day apart, so every
+origin of the test period is scored). Every model is refitted every ``--refit`` folds and moved on
 with ``update`` in between (so both the fit-time calibration and the online adjustment
 in ``update`` are measured). At every fold the same fitted model gives its intervals
 with ``interval="model"`` (the intervals before this change: FPP3 formulas, statsmodels'
@@ -12,14 +13,15 @@ forecast distribution, split conformal on the RNNs' validation tail) and with
 the calibration state is computed at every fit whatever ``interval`` says, so switching
 with ``set_params`` needs no refit and both methods see identical point forecasts.
 
-Coverage is the share of the ``folds x 7`` actual values inside the interval, per series
-and pooled over the five series (each series weighing the same); ``width`` is the mean
-interval width of the conformal intervals relative to the model intervals.
+Coverage is the share of the ``folds x 7`` forecasts whose actual lies inside the
+interval, per series (with a batch-means standard error) and pooled over the five series
+(each series weighing the same); ``width`` is the mean interval width of the conformal
+intervals relative to the model intervals.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_coverage.py                  # all models (~15 min)
-    .venv/bin/python benchmarks/bench_coverage.py --models naive,drift --folds 40
+    .venv/bin/python benchmarks/bench_coverage.py --n-jobs 1   # all models (~7 min)
+    .venv/bin/python benchmarks/bench_coverage.py --models naive,drift --folds 80 --step 7 --refit 20
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import click
 
 from tsrnn.cli.models import MODELS, build_model
 from tsrnn.cli.options import (
+    check_series_option,
     coverage_option,
     data_options,
     frequency_text,
@@ -174,8 +175,7 @@ def backtest(
             f"--report {report!r} must end in .html, .htm or .md "
             f"(got {Path(report).suffix or 'no suffix'!r})."
         )
-    if series_ids is not None and not opts.get("id_col"):
-        raise click.UsageError("--series picks series of a long CSV; give --id-col as well.")
+    check_series_option({**opts, "series_ids": series_ids})
     refuse_overwrite(data, output=output, report=report)
     if report:
         from tsrnn.plotting import require_matplotlib

@@ -220,8 +220,7 @@ def resolve_horizon(opts: dict, freq: str | None) -> int:
 def fit_model(data_path: Path, model: str, opts: dict):
     from tsrnn.limits import check_horizon_bound
 
-    if opts.get("series_ids") is not None and not opts.get("id_col"):
-        raise click.UsageError("--series picks series of a long CSV; give --id-col as well.")
+    check_series_option(opts)
     data = load_data(data_path, opts, covariates=bool(opts.get("covariates")) and model in NEURAL)
     opts = {
         **opts,
@@ -257,6 +256,12 @@ def emit(table, fmt: str, output: str | None) -> None:
         write_output(table, output)
     else:
         click.echo(render(table, fmt), nl=False)
+
+
+def check_series_option(opts: dict) -> None:
+    """``--series`` picks series of a long CSV, so it needs ``--id-col``: before any work."""
+    if opts.get("series_ids") is not None and not opts.get("id_col"):
+        raise click.UsageError("--series picks series of a long CSV; give --id-col as well.")
 
 
 def pick_series(y, text: str, source: str, id_col: str):

@@ -23,6 +23,7 @@ __all__ = [
     "COVERAGE_TOLERANCE",
     "arima_orders",
     "coverage_warning",
+    "interval_hits",
     "join_names",
     "verdicts",
     "winner_sentence",
@@ -124,18 +125,22 @@ def verdicts(comparison: pd.DataFrame, base: str) -> tuple[str, list[tuple[str, 
     return f"{summary}.", items, f"{comparison.attrs['test']}."
 
 
-def coverage_warning(result) -> str | None:
-    """A warning naming the models whose interval coverage is far from nominal."""
-    forecasts = result.forecasts
-    inside = (forecasts["actual"] >= forecasts["lower"]) & (
-        forecasts["actual"] <= forecasts["upper"]
-    )
+def interval_hits(forecasts: pd.DataFrame) -> pd.Series:
+    """Whether each scored actual lies inside its interval, on the rows that are scored:
+    an actual tsrnn filled (NaN in the table) or an infinite bound scores nothing."""
     scored = (
-        forecasts["actual"].notna()  # an actual tsrnn filled (NaN here) scores nothing
+        forecasts["actual"].notna()
         & np.isfinite(forecasts["lower"])
         & np.isfinite(forecasts["upper"])
     )
-    share = inside[scored].groupby(forecasts.loc[scored, "model"], sort=False).mean()
+    rows = forecasts[scored]
+    return (rows["actual"] >= rows["lower"]) & (rows["actual"] <= rows["upper"])
+
+
+def coverage_warning(result) -> str | None:
+    """A warning naming the models whose interval coverage is far from nominal."""
+    hits = interval_hits(result.forecasts)
+    share = hits.groupby(result.forecasts.loc[hits.index, "model"], sort=False).mean()
     far = share[(share - result.coverage).abs() > COVERAGE_TOLERANCE]
     if far.empty:
         return None

@@ -25,7 +25,12 @@ from tsrnn._report_parts import (
     metrics_table,
     reproduction_blocks,
 )
-from tsrnn._report_verdicts import COVERAGE_TOLERANCE, coverage_warning, join_names
+from tsrnn._report_verdicts import (
+    COVERAGE_TOLERANCE,
+    coverage_warning,
+    interval_hits,
+    join_names,
+)
 from tsrnn.exceptions import InputError
 from tsrnn.panel_result import PANEL_AGGREGATES
 
@@ -136,10 +141,8 @@ def _coverage_per_series(result) -> str | None:
     """
     from scipy.stats import binomtest
 
-    f = result.forecasts
-    scored = f["actual"].notna() & np.isfinite(f["lower"]) & np.isfinite(f["upper"])
-    inside = ((f["actual"] >= f["lower"]) & (f["actual"] <= f["upper"]))[scored]
-    keys = [f.loc[scored, "model"], f.loc[scored, "series"]]
+    inside = interval_hits(result.forecasts)
+    keys = [result.forecasts.loc[inside.index, c] for c in ("model", "series")]
     hits = inside.groupby(keys, sort=False).agg(["sum", "size"])
     off = [
         abs(k / n - result.coverage) > COVERAGE_TOLERANCE
