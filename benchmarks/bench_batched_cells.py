@@ -1,12 +1,14 @@
-"""Stacked cells versus one network after another: why CPU batching skips the LSTM.
+"""Stacked cells versus one network after another: which folds train together on CPU.
 
 For each cell (LSTM, GRU, RNN) and hidden size, K = 10 independent
 :class:`~tsrnn.nn.modules.RecurrentNet` s of lookback 30, batch 32, 1 thread: the time
 of one forward and backward pass of all K, run one network after another (torch's own
 ``nn.LSTM/GRU/RNN``, as a separate fit runs them) and stacked
 (:class:`tsrnn.nn.batched._Stacked`, as :func:`tsrnn.nn.batched.train_networks` runs
-them). A speed-up above 1 means training the folds together saves time on this
-machine; ``tsrnn.nn.batched_fit.CPU_BATCHED_CELLS`` follows the result.
+them), through autograd and, for LSTM and GRU, through the hand-written backward pass of
+:mod:`tsrnn.nn.stacked_cells` (what training uses). A speed-up (one after another over
+what training uses) above 1 means training the folds together saves time on this machine;
+``tsrnn.nn.batched_fit.CPU_BATCHED_MAX_HIDDEN`` follows the result.
 
 Usage::
 
@@ -21,7 +23,7 @@ import time
 
 import torch
 
-from tsrnn.nn.batched import _Stacked
+from tsrnn.nn.batched import _HAND_WRITTEN, _Stacked
 from tsrnn.nn.modules import RecurrentNet
 
 K, BATCH, LOOKBACK, HORIZON = 10, 32, 30, 7
@@ -43,8 +45,11 @@ def main() -> None:
         f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}; K={K} networks, "
         f"batch {BATCH}, lookback {LOOKBACK}, 1 thread, forward + backward\n"
     )
-    print("| cell | hidden | one after another (ms) | stacked (ms) | speed-up |")
-    print("|---|---:|---:|---:|---:|")
+    print(
+        "| cell | hidden | one after another (ms) | stacked, autograd (ms) | "
+        "stacked, hand-written backward (ms) | speed-up |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
     for cell in ("lstm", "gru", "rnn"):
         for hidden in (16, 32, 64, 128):
             nets = [RecurrentNet(cell, 1, hidden, 1, 0.0, HORIZON) for _ in range(K)]
@@ -55,12 +60,21 @@ def main() -> None:
                 for k, net in enumerate(nets):
                     net(x[k]).sum().backward()
 
+            def autograd(stacked=stacked, x=x):
+                params = stacked.params
+                h = stacked._forward_autograd(x, params)
+                torch.baddbmm(
+                    params["head.bias"].unsqueeze(1), h, params["head.weight"].transpose(1, 2)
+                ).sum().backward()
+
             def together(stacked=stacked, x=x):
                 stacked.forward(x, None).sum().backward()
 
-            alone, joint = per_pass(loop), per_pass(together)
+            alone, plain = per_pass(loop), per_pass(autograd)
+            joint = per_pass(together) if cell in _HAND_WRITTEN else plain
+            hand = f"{joint * 1e3:.1f}" if cell in _HAND_WRITTEN else "(autograd)"
             print(
-                f"| {cell} | {hidden} | {alone * 1e3:.1f} | {joint * 1e3:.1f} | "
+                f"| {cell} | {hidden} | {alone * 1e3:.1f} | {plain * 1e3:.1f} | {hand} | "
                 f"{alone / joint:.2f}x |",
                 flush=True,
             )

@@ -314,9 +314,9 @@ def backtest(
         together (:func:`tsrnn.neural_batch.fit_together`: one pass trains every fold's
         network, each on its own windows with its own early stopping); the same
         forecasts as separate fits up to float rounding. False fits them one by one.
-        On CPU only GRU and RNN folds train together: there the stacked LSTM cell is
-        slower than ``torch.nn.LSTM``'s fused kernel
-        (:data:`tsrnn.nn.batched_fit.CPU_BATCHED_CELLS`). No effect on panels.
+        On CPU, LSTM folds train together up to hidden size 64: above it
+        ``torch.nn.LSTM``'s fused kernel is faster one network at a time
+        (:data:`tsrnn.nn.batched_fit.CPU_BATCHED_MAX_HIDDEN`). No effect on panels.
 
     Returns
     -------

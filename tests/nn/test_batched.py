@@ -139,10 +139,20 @@ def test_backtest_folds_fitted_together_match_separate_fits():
 
 
 @pytest.mark.parametrize(
-    ("cls_name", "batched"), [("GRUForecaster", 1), ("RNNForecaster", 1), ("LSTMForecaster", 0)]
+    ("cls_name", "hidden", "batched"),
+    [
+        ("GRUForecaster", 8, 1),
+        ("RNNForecaster", 8, 1),
+        ("LSTMForecaster", 8, 1),
+        ("LSTMForecaster", 65, 0),
+        ("GRUForecaster", 65, 1),
+    ],
 )
-def test_cpu_batches_gru_and_rnn_folds_but_not_lstm(monkeypatch, cls_name, batched):
-    # On CPU the stacked LSTM cell is slower than nn.LSTM's fused kernel (CPU_BATCHED_CELLS)
+def test_cpu_batches_folds_up_to_the_cells_hidden_size_limit(
+    monkeypatch, cls_name, hidden, batched
+):
+    # On CPU torch's fused LSTM kernel beats the stacked LSTM above hidden 64
+    # (CPU_BATCHED_MAX_HIDDEN); GRU and RNN folds train together at any size
     import tsrnn
     from tsrnn import ExpandingWindowSplitter, backtest
     from tsrnn.nn import batched_fit
@@ -155,6 +165,6 @@ def test_cpu_batches_gru_and_rnn_folds_but_not_lstm(monkeypatch, cls_name, batch
         lambda jobs, **kw: calls.append(len(jobs)) or real(jobs, **kw),
     )
     cls = getattr(tsrnn, cls_name)
-    model = cls(lookback=8, horizon=3, hidden_size=8, epochs=2, random_state=0, device="cpu")
+    model = cls(lookback=8, horizon=3, hidden_size=hidden, epochs=2, random_state=0, device="cpu")
     backtest(model, _wavy(), ExpandingWindowSplitter(horizon=3, n_folds=3, step=5))
     assert calls == [3] * batched

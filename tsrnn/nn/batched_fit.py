@@ -15,27 +15,32 @@ from tsrnn.nn.batched import NetworkJob, _inner, can_batch, train_networks
 from tsrnn.nn.training import predict_network, resolve_device, thread_policy
 from tsrnn.nn.windows import make_windows
 
-__all__ = ["fit_networks", "CPU_BATCHED_CELLS"]
+__all__ = ["fit_networks", "CPU_BATCHED_MAX_HIDDEN"]
 
 #: Training settings that must agree for fits to train together (seeds may differ).
 _SHARED = ("epochs", "batch_size", "learning_rate", "loss", "gradient_clip", "early_stopping")
 _SHARED += ("lr_patience", "device", "max_steps")
-#: Cells whose networks train together on CPU. For 10 networks (batch 32, lookback 30,
-#: 1 thread, forward and backward) the stacked GRU cells took 1/3.6 of the time of one
-#: network after another at hidden 32, 1/2.2 at 64, 1/1.4 at 128 (RNN 3.9x, 3.6x, 1.6x):
-#: torch's CPU GRU/RNN run step by step anyway. The stacked LSTM cell is slower than
-#: ``torch.nn.LSTM``'s fused oneDNN kernel (0.71x at 32, 0.51x at 64): that loop is bound
-#: by arithmetic, not per-operation overhead, so LSTM folds train together only on a GPU.
-#: ``benchmarks/bench_batched_cells.py``; results in ``benchmarks/RESULTS_backtest.md``.
-CPU_BATCHED_CELLS = ("gru", "rnn")
+#: Largest hidden size at which each cell's networks train together on CPU (None: any).
+#: For 10 networks (batch 32, lookback 30, 1 thread, forward and backward) the stacked
+#: cells with their hand-written backward pass (:mod:`tsrnn.nn.stacked_cells`) took,
+#: against one network after another: GRU 1/4.3 of the time at hidden 32, 1/2.4 at 64,
+#: 1/1.7 at 128 (RNN 5.7x, 3.3x, 1.9x); LSTM 1.17x at 32, 1.05x at 64 but 0.73x at 128,
+#: where torch's fused oneDNN LSTM kernel is hard to beat (torch's CPU GRU/RNN run step
+#: by step). ``benchmarks/bench_batched_cells.py``; ``benchmarks/RESULTS_backtest.md``.
+CPU_BATCHED_MAX_HIDDEN: dict[str, int | None] = {"lstm": 64, "gru": None, "rnn": None}
 
 
 def _batchable(call: dict) -> bool:
     settings = call["settings"]
     inner, _ = _inner(call["net"])
     on_cpu = resolve_device(str(settings.get("device", "cpu"))).type == "cpu"
-    if on_cpu and getattr(inner, "cell", None) not in CPU_BATCHED_CELLS:
-        return False
+    if on_cpu:
+        cell = getattr(inner, "cell", None)
+        if cell not in CPU_BATCHED_MAX_HIDDEN:
+            return False
+        largest = CPU_BATCHED_MAX_HIDDEN[cell]
+        if largest is not None and inner.rnn.hidden_size > largest:
+            return False
     return (
         len(call["series"]) == 1
         and settings.get("epochs", 100) > 0
