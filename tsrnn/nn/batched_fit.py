@@ -23,11 +23,12 @@ _SHARED += ("lr_patience", "device", "max_steps")
 #: Largest hidden size at which each cell's networks train together on CPU (None: any).
 #: For 10 networks (batch 32, lookback 30, 1 thread, forward and backward) the stacked
 #: cells with their hand-written backward pass (:mod:`tsrnn.nn.stacked_cells`) took,
-#: against one network after another: GRU 1/4.3 of the time at hidden 32, 1/2.4 at 64,
-#: 1/1.7 at 128 (RNN 5.7x, 3.3x, 1.9x); LSTM 1.17x at 32, 1.05x at 64 but 0.73x at 128,
-#: where torch's fused oneDNN LSTM kernel is hard to beat (torch's CPU GRU/RNN run step
-#: by step). ``benchmarks/bench_batched_cells.py``; ``benchmarks/RESULTS_backtest.md``.
-CPU_BATCHED_MAX_HIDDEN: dict[str, int | None] = {"lstm": 64, "gru": None, "rnn": None}
+#: against one network after another: GRU 1/3.7 of the time at hidden 32, 1/2.5 at 64,
+#: 1/1.6 at 128 (RNN, autograd: 6.6x, 3.6x, 1.8x); LSTM 1.15x at 32 (1.23x for a whole
+#: 10-fold backtest) but 0.89-1.05x at 64 and 0.73-0.89x at 128, where torch's fused
+#: oneDNN LSTM kernel is hard to beat (torch's CPU GRU/RNN run step by step).
+#: ``benchmarks/bench_batched_cells.py``; ``benchmarks/RESULTS_backtest.md``.
+CPU_BATCHED_MAX_HIDDEN: dict[str, int | None] = {"lstm": 32, "gru": None, "rnn": None}
 
 
 def _batchable(call: dict) -> bool:

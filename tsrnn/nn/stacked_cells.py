@@ -7,7 +7,7 @@ each result afresh and replays more operations in the backward pass; for batch-3
 networks on a CPU that cost, not the arithmetic, bounds a training step. Here:
 
 - the forward pass writes every step into buffers that persist between calls (a
-  :class:`Workspace`): about 10 MB of fresh pages per step of 10 networks cost as much
+  :class:`Workspace`): the ~10 MB of fresh pages a training step of 10 networks needs cost as much
   as the arithmetic on this machine;
 - every gate gradient of step ``t`` is the step's incoming hidden (or cell) gradient
   times a factor known in the forward pass, so the forward pass computes those factors
