@@ -25,6 +25,7 @@ network and the recurrent product is ``W_hh @ h`` for all K networks in one batc
 from __future__ import annotations
 
 import torch
+from torch.autograd.function import once_differentiable
 
 __all__ = ["Workspace", "lstm_layer", "gru_layer"]
 
@@ -141,6 +142,7 @@ class _LSTMLayer(torch.autograd.Function):
         return out
 
     @staticmethod
+    @once_differentiable  # written with out= buffers: no graph of its own
     def backward(ctx, grad):
         x, w_ih, w_hh, gates, hs, per_dh, dh_dc, per_dc = ctx.saved_tensors
         ws = ctx.ws
@@ -235,6 +237,7 @@ class _GRULayer(torch.autograd.Function):
         return out
 
     @staticmethod
+    @once_differentiable  # written with out= buffers: no graph of its own
     def backward(ctx, grad):
         x, w_ih, w_hh, hs, per_x, per_h, rz = ctx.saved_tensors
         ws = ctx.ws
