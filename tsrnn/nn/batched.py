@@ -10,7 +10,8 @@ so the per-operation overhead of a small model is paid once per step, not K time
 cells; they follow ``torch.nn.LSTM/GRU/RNN``'s equations and gate order exactly.) LSTM
 and GRU layers run through :mod:`tsrnn.nn.stacked_cells`, whose hand-written backward
 pass and reused buffers take 1.2-1.3x (GRU) and 1.4-1.5x (LSTM) less time than autograd
-through the same cells here (``benchmarks/bench_batched_cells.py``); the plain RNN cell keeps autograd.
+through the same cells here (``benchmarks/bench_batched_cells.py``); the plain RNN
+cell keeps autograd.
 
 The networks stay independent: each one sees only its own windows, in the order its own
 seeded generator shuffles them (the same order :func:`~tsrnn.nn.training.train_network`
@@ -240,7 +241,7 @@ class _Adam:
         step_size = self.lr / (1 - b1**t)
         bc2_sqrt = torch.sqrt(1 - b2**t)
         with torch.no_grad():
-            if rows is None:  # all networks: one fused operation per step of Adam
+            if rows is None:  # all networks: each Adam operation once over all tensors
                 shapes = [(-1,) + (1,) * (p.ndim - 1) for p in self.params]
                 grads = [p.grad for p in self.params]
                 torch._foreach_lerp_(self.m, grads, 1 - b1)
