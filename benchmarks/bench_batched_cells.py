@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from tsrnn.nn.batched import _HAND_WRITTEN, _Stacked
+from tsrnn.nn.batched import _Stacked
 from tsrnn.nn.modules import RecurrentNet
 
 K, BATCH, LOOKBACK, HORIZON = 10, 32, 30, 7
@@ -55,24 +55,22 @@ def main() -> None:
             nets = [RecurrentNet(cell, 1, hidden, 1, 0.0, HORIZON) for _ in range(K)]
             x = torch.randn(K, BATCH, LOOKBACK, 1)
             stacked = _Stacked(nets, torch.device("cpu"))
+            plain_stacked = _Stacked(nets, torch.device("cpu"))
+            plain_stacked.hand_written = False
 
             def loop(nets=nets, x=x):
                 for k, net in enumerate(nets):
                     net(x[k]).sum().backward()
 
-            def autograd(stacked=stacked, x=x):
-                params = stacked.params
-                h = stacked._forward_autograd(x, params)
-                torch.baddbmm(
-                    params["head.bias"].unsqueeze(1), h, params["head.weight"].transpose(1, 2)
-                ).sum().backward()
+            def autograd(stacked=plain_stacked, x=x):
+                stacked.forward(x, None).sum().backward()
 
             def together(stacked=stacked, x=x):
                 stacked.forward(x, None).sum().backward()
 
             alone, plain = per_pass(loop), per_pass(autograd)
-            joint = per_pass(together) if cell in _HAND_WRITTEN else plain
-            hand = f"{joint * 1e3:.1f}" if cell in _HAND_WRITTEN else "(autograd)"
+            joint = per_pass(together) if stacked.hand_written else plain
+            hand = f"{joint * 1e3:.1f}" if stacked.hand_written else "(autograd)"
             print(
                 f"| {cell} | {hidden} | {alone * 1e3:.1f} | {plain * 1e3:.1f} | {hand} | "
                 f"{alone / joint:.2f}x |",

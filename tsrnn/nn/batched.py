@@ -123,6 +123,8 @@ class _Stacked:
         self.cell, self.layers = first.cell, first.rnn.num_layers
         self.hidden, self.future_size = first.rnn.hidden_size, first.future_size
         self.names = list(first.state_dict())
+        #: LSTM and GRU through the hand-written layers (False: autograd, for comparison)
+        self.hand_written = self.cell in _HAND_WRITTEN
         layers = range(self.layers)
         self.workspaces = {mode: [Workspace() for _ in layers] for mode in ("train", "eval")}
         self.params = {
@@ -139,7 +141,7 @@ class _Stacked:
         """``x`` (K', B, L, F) -> (K', B, horizon) for the networks ``rows`` (default all)."""
         p = self.params if rows is None else {k: v[rows] for k, v in self.params.items()}
         k, b = x.shape[:2]
-        if self.cell in _HAND_WRITTEN:
+        if self.hand_written:
             h = self._forward_hand_written(x, p)
         else:
             h = self._forward_autograd(x, p)

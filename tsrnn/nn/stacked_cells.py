@@ -67,10 +67,23 @@ class Workspace:
         return found
 
 
-def _workspace(ws: Workspace | None, needs_grad: bool) -> Workspace:
+def _workspace(ws: Workspace | None, needs_grad: bool) -> tuple[Workspace, str]:
+    """The workspace a forward pass may write, and the prefix of the buffers that it
+    returns or saves (training and evaluation passes keep separate ones)."""
     if ws is None or (needs_grad and ws.pending):
-        return Workspace()
-    return ws
+        ws = Workspace()
+    return ws, "train" if needs_grad else "eval"
+
+
+def _finish(ctx, ws: Workspace, hs: torch.Tensor, full: bool, needs_grad: bool, *saved):
+    """The layer's output (a copy: ``hs`` is reused), and with gradients, what the
+    backward pass needs; ``ws`` stays pending until that backward pass."""
+    out = hs[1:].clone() if full else hs[-1].clone()
+    if needs_grad:
+        ws.pending = True
+        ctx.ws, ctx.full = ws, full
+        ctx.save_for_backward(*saved)
+    return out
 
 
 def _project(x, w_ih, bias, out) -> torch.Tensor:
@@ -91,13 +104,12 @@ class _LSTMLayer(torch.autograd.Function):
     def forward(ctx, x, w_ih, b_ih, w_hh, b_hh, full, needs_grad, ws):
         steps, k, _, b = x.shape
         hid = w_hh.shape[2]
-        ws = _workspace(ws, needs_grad)
+        ws, mode = _workspace(ws, needs_grad)
         # tanh(a) = 2 sigmoid(2a) - 1: with the g rows doubled, one sigmoid covers all
         # four gates of a step
         double = torch.ones(4 * hid, 1, dtype=x.dtype, device=x.device)
         double[2 * hid : 3 * hid] = 2.0
         w_hh2 = w_hh * double
-        mode = "train" if needs_grad else "eval"
         gates = ws.buffer(mode + "gates", (steps, k, 4 * hid, b), x)
         _project(x, w_ih * double, (b_ih + b_hh) * double[:, 0], gates)
         hs = ws.buffer(mode + "hs", (steps + 1, k, hid, b), x)
@@ -134,12 +146,8 @@ class _LSTMLayer(torch.autograd.Function):
             if needs_grad:
                 torch.addcmul(o, h, tc, value=-1, out=dh_dc_t[t])
                 torch.addcmul(h, h, o, value=-1, out=per_dh_t[t])
-        out = hs[1:].clone() if full else hs[-1].clone()
-        if needs_grad:
-            ws.pending = True
-            ctx.ws, ctx.full = ws, full
-            ctx.save_for_backward(x, w_ih, w_hh, gates, hs, per_dh, dh_dc, per_dc)
-        return out
+        saved = (x, w_ih, w_hh, gates, hs, per_dh, dh_dc, per_dc) if needs_grad else ()
+        return _finish(ctx, ws, hs, full, needs_grad, *saved)
 
     @staticmethod
     @once_differentiable  # written with out= buffers: no graph of its own
@@ -185,8 +193,7 @@ class _GRULayer(torch.autograd.Function):
     def forward(ctx, x, w_ih, b_ih, w_hh, b_hh, full, needs_grad, ws):
         steps, k, _, b = x.shape
         hid = w_hh.shape[2]
-        ws = _workspace(ws, needs_grad)
-        mode = "train" if needs_grad else "eval"
+        ws, mode = _workspace(ws, needs_grad)
         xs = _project(x, w_ih, b_ih, ws.buffer(mode + "xs", (steps, k, 3 * hid, b), x))
         hs = ws.buffer(mode + "hs", (steps + 1, k, hid, b), x)
         hs[0].zero_()
@@ -229,12 +236,8 @@ class _GRULayer(torch.autograd.Function):
                 torch.sub(h, n, out=tmp)
                 torch.addcmul(tmp, tmp, z, value=-1, out=px_z[t])
                 ph_rz[t].copy_(px_rz[t])
-        out = hs[1:].clone() if full else hs[-1].clone()
-        if needs_grad:
-            ws.pending = True
-            ctx.ws, ctx.full = ws, full
-            ctx.save_for_backward(x, w_ih, w_hh, hs, per_x, per_h, rz)
-        return out
+        saved = (x, w_ih, w_hh, hs, per_x, per_h, rz) if needs_grad else ()
+        return _finish(ctx, ws, hs, full, needs_grad, *saved)
 
     @staticmethod
     @once_differentiable  # written with out= buffers: no graph of its own
