@@ -12,12 +12,15 @@ networks on a CPU that cost, not the arithmetic, bounds a training step. Here:
 - every gate gradient of step ``t`` is the step's incoming hidden (or cell) gradient
   times a factor known in the forward pass, so the forward pass computes those factors
   while the step is in cache and the backward recursion is four to six operations a step;
-- the weight gradients are summed step by step in the backward pass, while each step's
-  gate gradients are in cache.
+- a step's gates are one product ``[W_hh, W_ih, b] [h_{t-1}; x_t; 1]`` for all K
+  networks (one batched GEMM), so the backward pass gets every weight and bias gradient
+  from one product a step, while the step's gate gradients are in cache; the separate
+  input projection and its gradient (300 tiny GEMMs each for T=30, K=10, one input) cost
+  a fifth of a training step.
 
 Layouts are time-major with features before batch: ``x`` is ``(T, K, F, B)`` and the
 hidden states ``(T, K, H, B)``, so every gate of a step is one contiguous block per
-network and the recurrent product is ``W_hh @ h`` for all K networks in one batched GEMM.
+network.
 ``tests/nn/test_stacked_cells.py`` checks outputs and gradients against
 ``torch.nn.LSTM/GRU`` in double precision.
 """
@@ -86,37 +89,49 @@ def _finish(ctx, ws: Workspace, hs: torch.Tensor, full: bool, needs_grad: bool, 
     return out
 
 
-def _project(x, w_ih, bias, out) -> torch.Tensor:
-    """``w_ih x + bias`` for every step: (T, K, F, B) -> (T, K, G, B) into ``out``."""
-    torch.matmul(w_ih, x, out=out)
-    return out.add_(bias.unsqueeze(2))
+def _augmented(ws: Workspace, mode: str, x: torch.Tensor, hid: int) -> torch.Tensor:
+    """The buffer ``[h_{t-1}; x_t; 1]`` of every step t: (T + 1, K, H + F + 1, B).
+
+    Each step's gates are then one product ``W [h; x; 1]`` with ``W = [W_hh, W_ih, b]``:
+    the input projection and the bias come with the recurrent product, and the backward
+    pass gets all weight and bias gradients from one product a step. ``h_0 = 0`` is set
+    here; step t writes ``h_t`` into rows ``:H`` of entry ``t + 1``.
+    """
+    steps, k, feat, b = x.shape
+    aug = ws.buffer(mode + "aug", (steps + 1, k, hid + feat + 1, b), x)
+    aug[0, :, :hid].zero_()
+    aug[:steps, :, hid : hid + feat].copy_(x)
+    aug[:, :, hid + feat].fill_(1.0)
+    return aug
 
 
-def _input_grads(dpre, x, w_ih, needs_x: bool):
-    """Gradients of ``x`` (or None), ``w_ih`` and the input bias from ``dpre`` (T, K, G, B)."""
-    d_x = torch.matmul(w_ih.transpose(1, 2), dpre) if needs_x else None
-    d_w = torch.matmul(dpre, x.transpose(2, 3)).sum(0)
-    return d_x, d_w, dpre.sum(0).sum(2)
+def _split_weight_grads(d_w: torch.Tensor, hid: int, feat: int):
+    """``d [W_hh, W_ih, b]`` -> the gradients of ``W_hh``, ``W_ih`` and ``b``."""
+    return (
+        d_w[:, :, :hid].contiguous(),
+        d_w[:, :, hid : hid + feat].contiguous(),
+        d_w[:, :, hid + feat].contiguous(),
+    )
 
 
 class _LSTMLayer(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w_ih, b_ih, w_hh, b_hh, full, needs_grad, ws):
-        steps, k, _, b = x.shape
+        steps, k, feat, b = x.shape
         hid = w_hh.shape[2]
         ws, mode = _workspace(ws, needs_grad)
+        weights = torch.cat([w_hh, w_ih, (b_ih + b_hh).unsqueeze(2)], dim=2)
         # tanh(a) = 2 sigmoid(2a) - 1: with the g rows doubled, one sigmoid covers all
         # four gates of a step
         double = torch.ones(4 * hid, 1, dtype=x.dtype, device=x.device)
         double[2 * hid : 3 * hid] = 2.0
-        w_hh2 = w_hh * double
+        weights2 = weights * double
+        aug = _augmented(ws, mode, x, hid)
         gates = ws.buffer(mode + "gates", (steps, k, 4 * hid, b), x)
-        _project(x, w_ih * double, (b_ih + b_hh) * double[:, 0], gates)
-        hs = ws.buffer(mode + "hs", (steps + 1, k, hid, b), x)
-        hs[0].zero_()
         c, g, tc, gi, cf = (ws.buffer(f"tmp{j}", (k, hid, b), x) for j in range(5))
         c.zero_()
-        g_t, h_t = ws.steps("gates", gates), ws.steps("hs", hs)
+        g_t, a_t = ws.steps("gates", gates), ws.steps("aug", aug)
+        h_t = ws.steps("aug_h", aug, (0, hid))
         i_t, f_t, s_t, o_t = (ws.steps("gates", gates, (j * hid, (j + 1) * hid)) for j in range(4))
         if needs_grad:
             # each gate gradient of step t is the step's hidden (o) or cell (i, f, g)
@@ -130,7 +145,7 @@ class _LSTMLayer(torch.autograd.Function):
             )
             per_dh_t, dh_dc_t = ws.steps("per_dh", per_dh), ws.steps("dh_dc", dh_dc)
         for t in range(steps):
-            g_t[t].baddbmm_(w_hh2, h_t[t]).sigmoid_()
+            torch.bmm(weights2, a_t[t], out=g_t[t]).sigmoid_()
             i, f, o = i_t[t], f_t[t], o_t[t]
             torch.add(s_t[t], s_t[t], out=g).sub_(1)
             if needs_grad:
@@ -146,43 +161,50 @@ class _LSTMLayer(torch.autograd.Function):
             if needs_grad:
                 torch.addcmul(o, h, tc, value=-1, out=dh_dc_t[t])
                 torch.addcmul(h, h, o, value=-1, out=per_dh_t[t])
-        saved = (x, w_ih, w_hh, gates, hs, per_dh, dh_dc, per_dc) if needs_grad else ()
-        return _finish(ctx, ws, hs, full, needs_grad, *saved)
+        saved = (weights, gates, aug, per_dh, dh_dc, per_dc) if needs_grad else ()
+        return _finish(ctx, ws, aug[:, :, :hid], full, needs_grad, *saved)
 
     @staticmethod
     @once_differentiable  # written with out= buffers: no graph of its own
     def backward(ctx, grad):
-        x, w_ih, w_hh, gates, hs, per_dh, dh_dc, per_dc = ctx.saved_tensors
+        weights, gates, aug, per_dh, dh_dc, per_dc = ctx.saved_tensors
         ws = ctx.ws
         steps, k, width, b = gates.shape
         hid = width // 4
+        feat = aug.shape[2] - hid - 1
+        needs_x = ctx.needs_input_grad[0]
         f_t = ws.steps("gates", gates, (hid, 2 * hid))
-        dpre = ws.buffer("dpre", (steps, k, width, b), x)
-        d_t = ws.steps("dpre", dpre)
-        d_o = ws.steps("dpre", dpre, (3 * hid, 4 * hid))
-        d_ifg = ws.steps("dpre3", dpre.view(steps, k, 4, hid, b), (0, 3))
+        dgates = ws.buffer("dgates", (k, width, b), gates)  # one step's gate gradients
+        d_o = dgates[:, 3 * hid :]
+        d_ifg = dgates.view(k, 4, hid, b)[:, :3]
         dhdc_t, per_dh_t = ws.steps("dh_dc", dh_dc), ws.steps("per_dh", per_dh)
         per_dc_t = ws.steps("per_dc3", per_dc.view(steps, k, 3, hid, b))
-        h_tr = ws.steps("hs_tr", hs.transpose(2, 3))
-        d_w_hh = torch.zeros_like(w_hh)  # summed step by step, while dpre_t is in cache
-        w_hh_t = w_hh.transpose(1, 2).contiguous()
+        a_tr = ws.steps("aug_tr", aug.transpose(2, 3))
+        # W^T over the [h; x] columns (x's only when the input needs a gradient)
+        back_w = weights[:, :, : hid + feat if needs_x else hid].transpose(1, 2).contiguous()
+        if needs_x:
+            dhx = torch.empty(steps, k, hid + feat, b, dtype=gates.dtype, device=gates.device)
+        d_w = torch.zeros_like(weights)  # summed step by step, while the step is in cache
         grads = grad.unbind(0) if ctx.full else None
         dh = grads[-1] if ctx.full else grad
         dc = torch.zeros_like(dh)
         dc_3 = dc.unsqueeze(1)
         for t in range(steps - 1, -1, -1):
             dc.addcmul_(dh, dhdc_t[t])
-            torch.mul(dh, per_dh_t[t], out=d_o[t])
-            torch.mul(per_dc_t[t], dc_3, out=d_ifg[t])
-            d_w_hh.baddbmm_(d_t[t], h_tr[t])
+            torch.mul(dh, per_dh_t[t], out=d_o)
+            torch.mul(per_dc_t[t], dc_3, out=d_ifg)
+            d_w.baddbmm_(dgates, a_tr[t])
+            if needs_x:
+                dh = torch.bmm(back_w, dgates, out=dhx[t])[:, :hid]
+            elif t:
+                dh = torch.bmm(back_w, dgates)
             if t:
-                if grads is None:
-                    dh = torch.bmm(w_hh_t, d_t[t])
-                else:
-                    dh = torch.baddbmm(grads[t - 1], w_hh_t, d_t[t])
+                if grads is not None:
+                    dh = dh + grads[t - 1]
                 dc.mul_(f_t[t])
-        d_x, d_w_ih, d_b = _input_grads(dpre, x, w_ih, ctx.needs_input_grad[0])
         ws.pending = False
+        d_w_hh, d_w_ih, d_b = _split_weight_grads(d_w, hid, feat)
+        d_x = dhx[:, :, hid:] if needs_x else None
         # the two biases get separate tensors: a shared one would be scaled twice by an
         # in-place gradient clip
         return d_x, d_w_ih, d_b, d_w_hh, d_b.clone(), None, None, None
@@ -191,88 +213,97 @@ class _LSTMLayer(torch.autograd.Function):
 class _GRULayer(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w_ih, b_ih, w_hh, b_hh, full, needs_grad, ws):
-        steps, k, _, b = x.shape
+        steps, k, feat, b = x.shape
         hid = w_hh.shape[2]
         ws, mode = _workspace(ws, needs_grad)
-        xs = _project(x, w_ih, b_ih, ws.buffer(mode + "xs", (steps, k, 3 * hid, b), x))
-        hs = ws.buffer(mode + "hs", (steps + 1, k, hid, b), x)
-        hs[0].zero_()
-        hh = ws.buffer("hh", (k, 3 * hid, b), x)  # W_hh h_{t-1} + b_hh
+        # one product a step gives r and z (both sides summed), and n's recurrent and
+        # input sides apart (r scales only the recurrent one): rows [rz; n_h; n_x] of
+        # [[W_hh_rz, W_ih_rz, b_rz], [W_hh_n, 0, b_hh_n], [0, W_ih_n, b_ih_n]]
+        weights = x.new_zeros(k, 4 * hid, hid + feat + 1)
+        weights[:, : 3 * hid, :hid] = w_hh
+        weights[:, : 2 * hid, hid : hid + feat] = w_ih[:, : 2 * hid]
+        weights[:, 3 * hid :, hid : hid + feat] = w_ih[:, 2 * hid :]
+        weights[:, : 2 * hid, -1] = b_ih[:, : 2 * hid] + b_hh[:, : 2 * hid]
+        weights[:, 2 * hid : 3 * hid, -1] = b_hh[:, 2 * hid :]
+        weights[:, 3 * hid :, -1] = b_ih[:, 2 * hid :]
+        aug = _augmented(ws, mode, x, hid)
+        pre = ws.buffer("pre", (k, 4 * hid, b), x)  # one step's products
+        pre_rz, hn, xn = pre[:, : 2 * hid], pre[:, 2 * hid : 3 * hid], pre[:, 3 * hid :]
         # r and z of every step (saved: z scales the direct path of the hidden gradient)
         rz = ws.buffer(mode + "rz", (steps, k, 2 * hid, b), x)
         n, tmp = (ws.buffer(f"tmp{j}", (k, hid, b), x) for j in range(2))
-        b_hh = b_hh.unsqueeze(2)
-        h_t, rz_t = ws.steps("hs", hs), ws.steps("rz", rz)
+        a_t, h_t = ws.steps("aug", aug), ws.steps("aug_h", aug, (0, hid))
+        rz_t = ws.steps("rz", rz)
         r_t, z_t = ws.steps("rz", rz, (0, hid)), ws.steps("rz", rz, (hid, 2 * hid))
-        x_rz, x_n = ws.steps("xs", xs, (0, 2 * hid)), ws.steps("xs", xs, (2 * hid, 3 * hid))
-        hh_rz, hn = hh[:, : 2 * hid], hh[:, 2 * hid :]
         if needs_grad:
-            # every gate gradient of step t is the step's hidden gradient times a factor
-            # known now (computed while the step is in cache): input side r, z, n;
-            # recurrent side r, z and n times r
-            per_x = ws.buffer("per_x", (steps, k, 3 * hid, b), x)
-            per_h = ws.buffer("per_h", (steps, k, 3 * hid, b), x)
-            px_r, px_z, a_n_t = (
-                ws.steps("per_x", per_x, (j * hid, (j + 1) * hid)) for j in range(3)
+            # every gradient of step t's products is the step's hidden gradient times a
+            # factor known now (computed while the step is in cache): r, z, n_h, n_x
+            per = ws.buffer("per", (steps, k, 4 * hid, b), x)
+            p_r, p_z, p_nh, p_nx = (
+                ws.steps("per", per, (j * hid, (j + 1) * hid)) for j in range(4)
             )
-            ph_rz = ws.steps("per_h", per_h, (0, 2 * hid))
-            px_rz = ws.steps("per_x", per_x, (0, 2 * hid))
-            ph_n = ws.steps("per_h", per_h, (2 * hid, 3 * hid))
         for t in range(steps):
             r, z = r_t[t], z_t[t]
-            torch.baddbmm(b_hh, w_hh, h_t[t], out=hh)
-            torch.add(x_rz[t], hh_rz, out=rz_t[t]).sigmoid_()
-            torch.addcmul(x_n[t], r, hn, out=n).tanh_()
+            torch.bmm(weights, a_t[t], out=pre)
+            torch.sigmoid(pre_rz, out=rz_t[t])
+            torch.addcmul(xn, r, hn, out=n).tanh_()
             h = torch.lerp(n, h_t[t], z, out=h_t[t + 1])  # n + z (h_prev - n)
             if needs_grad:
-                a_n = a_n_t[t]  # n, input side: (1 - z)(1 - n^2) = (1 - z) - (1 - z) n^2
+                a_n = p_nx[t]  # n, input side: (1 - z)(1 - n^2) = (1 - z) - (1 - z) n^2
                 torch.mul(n, n, out=tmp)
                 torch.sub(1, z, out=a_n).addcmul_(a_n, tmp, value=-1)
                 # n, recurrent side: a_n r; r: a_n hn r (1 - r) = (a_n r hn)(1 - r)
-                torch.mul(a_n, r, out=ph_n[t])
-                torch.mul(ph_n[t], hn, out=tmp)
-                torch.addcmul(tmp, tmp, r, value=-1, out=px_r[t])
+                torch.mul(a_n, r, out=p_nh[t])
+                torch.mul(p_nh[t], hn, out=tmp)
+                torch.addcmul(tmp, tmp, r, value=-1, out=p_r[t])
                 # z: (h_prev - n) z (1 - z) = (h - n)(1 - z)
                 torch.sub(h, n, out=tmp)
-                torch.addcmul(tmp, tmp, z, value=-1, out=px_z[t])
-                ph_rz[t].copy_(px_rz[t])
-        saved = (x, w_ih, w_hh, hs, per_x, per_h, rz) if needs_grad else ()
-        return _finish(ctx, ws, hs, full, needs_grad, *saved)
+                torch.addcmul(tmp, tmp, z, value=-1, out=p_z[t])
+        saved = (weights, aug, per, rz) if needs_grad else ()
+        return _finish(ctx, ws, aug[:, :, :hid], full, needs_grad, *saved)
 
     @staticmethod
     @once_differentiable  # written with out= buffers: no graph of its own
     def backward(ctx, grad):
-        x, w_ih, w_hh, hs, per_x, per_h, rz = ctx.saved_tensors
+        weights, aug, per, rz = ctx.saved_tensors
         ws = ctx.ws
-        steps, k, width, b = per_x.shape
-        hid = width // 3
-        d_x = ws.buffer("d_x", (steps, k, width, b), x)
-        d_h = ws.buffer("d_h", (steps, k, width, b), x)
-        dh_t = ws.steps("d_h", d_h)
-        dx3_t = ws.steps("d_x3", d_x.view(steps, k, 3, hid, b))
-        dh3_t = ws.steps("d_h3", d_h.view(steps, k, 3, hid, b))
-        per_x_t = ws.steps("per_x3", per_x.view(steps, k, 3, hid, b))
-        per_h_t = ws.steps("per_h3", per_h.view(steps, k, 3, hid, b))
+        steps, k, width, b = per.shape
+        hid = width // 4
+        feat = aug.shape[2] - hid - 1
+        needs_x = ctx.needs_input_grad[0]
+        dpre = ws.buffer("dpre", (k, width, b), per)  # one step's product gradients
+        dpre4 = dpre.view(k, 4, hid, b)
+        per_t = ws.steps("per4", per.view(steps, k, 4, hid, b))
         z_t = ws.steps("rz", rz, (hid, 2 * hid))
-        h_tr = ws.steps("hs_tr", hs.transpose(2, 3))
-        d_w_hh = torch.zeros_like(w_hh)  # summed step by step, while d_h_t is in cache
-        w_hh_t = w_hh.transpose(1, 2).contiguous()
+        a_tr = ws.steps("aug_tr", aug.transpose(2, 3))
+        # W^T over the [h; x] columns (x's only when the input needs a gradient); the
+        # zero blocks keep n_x out of h's gradient and n_h out of x's
+        back_w = weights[:, :, : hid + feat if needs_x else hid].transpose(1, 2).contiguous()
+        if needs_x:
+            dhx = torch.empty(steps, k, hid + feat, b, dtype=per.dtype, device=per.device)
+        d_w = torch.zeros_like(weights)  # summed step by step, while the step is in cache
         grads = grad.unbind(0) if ctx.full else None
         dh = grads[-1] if ctx.full else grad
         for t in range(steps - 1, -1, -1):
-            dh_3 = dh.unsqueeze(1)
-            torch.mul(per_x_t[t], dh_3, out=dx3_t[t])
-            torch.mul(per_h_t[t], dh_3, out=dh3_t[t])
-            d_w_hh.baddbmm_(dh_t[t], h_tr[t])
-            if t:
-                direct = dh * z_t[t]
-                if grads is not None:
-                    direct += grads[t - 1]
-                dh = torch.baddbmm(direct, w_hh_t, dh_t[t])
-        dx_in, d_w_ih, d_b_ih = _input_grads(d_x, x, w_ih, ctx.needs_input_grad[0])
-        d_b_hh = d_h.sum(0).sum(2)
+            torch.mul(per_t[t], dh.unsqueeze(1), out=dpre4)
+            d_w.baddbmm_(dpre, a_tr[t])
+            if not (t or needs_x):
+                break
+            direct = dh * z_t[t]
+            if grads is not None and t:
+                direct += grads[t - 1]
+            if needs_x:
+                dh = torch.bmm(back_w, dpre, out=dhx[t])[:, :hid] + direct
+            else:
+                dh = torch.baddbmm(direct, back_w, dpre)
         ws.pending = False
-        return dx_in, d_w_ih, d_b_ih, d_w_hh, d_b_hh, None, None, None
+        n_h, n_x = slice(2 * hid, 3 * hid), slice(3 * hid, None)
+        d_w_hh = d_w[:, : 3 * hid, :hid].contiguous()
+        d_w_ih = torch.cat([d_w[:, : 2 * hid, hid:-1], d_w[:, n_x, hid:-1]], dim=1)
+        d_b_ih = torch.cat([d_w[:, : 2 * hid, -1], d_w[:, n_x, -1]], dim=1)
+        d_b_hh = torch.cat([d_w[:, : 2 * hid, -1], d_w[:, n_h, -1]], dim=1)
+        d_x = dhx[:, :, hid:] if needs_x else None
+        return d_x, d_w_ih, d_b_ih, d_w_hh, d_b_hh, None, None, None
 
 
 def _needs_grad(*tensors: torch.Tensor) -> bool:
