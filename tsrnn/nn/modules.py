@@ -7,10 +7,21 @@ The modules know only tensors. Windowing, scaling and training live elsewhere
 
 from __future__ import annotations
 
+import threading
+
 import torch
 from torch import nn
 
+from tsrnn.nn.stacked_cells import Workspace, gru_layer
+
 CELLS: dict[str, type[nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+#: Cells whose CPU passes go through the hand-written layers of
+#: :mod:`tsrnn.nn.stacked_cells` (with K = 1) rather than ``torch.nn``'s module: torch's
+#: CPU GRU runs step by step under autograd, and a training step of a hidden-32 GRU took
+#: 2-3x the hand-written one's time (``benchmarks/bench_batched_cells.py``). torch's CPU
+#: LSTM is one fused oneDNN kernel, faster than the hand-written layer for one network.
+_HAND_WRITTEN_CPU = {"gru": gru_layer}
 
 
 class RecurrentNet(nn.Module):
@@ -106,8 +117,7 @@ class RecurrentNet(nn.Module):
         ValueError
             If the module was built with ``future_size > 0`` and ``future`` is None.
         """
-        output, _ = self.rnn(x)
-        features = output[:, -1, :]
+        features = self._last_hidden(x)
         if self.future_size > 0:
             if future is None:
                 raise ValueError(
@@ -115,6 +125,49 @@ class RecurrentNet(nn.Module):
                 )
             features = torch.cat([features, future.reshape(future.shape[0], -1)], dim=1)
         return self.head(features)
+
+    def _last_hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """The encoder's hidden output at the last step, (batch, hidden)."""
+        rnn, layer_fn = self.rnn, _HAND_WRITTEN_CPU.get(self.cell)
+        dropping = self.training and rnn.num_layers > 1 and rnn.dropout > 0
+        if (
+            layer_fn is None
+            or dropping  # nn.GRU's own dropout masks
+            or x.device.type != "cpu"
+            or x.shape[0] == 0
+            or x.dtype != rnn.weight_hh_l0.dtype
+        ):
+            output, _ = rnn(x)
+            return output[:, -1, :]
+        workspaces = self._workspaces()
+        seq = x.permute(1, 2, 0).unsqueeze(1).contiguous()  # (L, 1, F, B)
+        for layer in range(rnn.num_layers):
+            weights = (
+                getattr(rnn, f"{name}_l{layer}").unsqueeze(0)
+                for name in ("weight_ih", "bias_ih", "weight_hh", "bias_hh")
+            )
+            last = layer == rnn.num_layers - 1
+            seq = layer_fn(seq, *weights, full=not last, workspace=workspaces[layer])
+        return seq[0].t()
+
+    def _workspaces(self) -> list[Workspace]:
+        """This thread's buffers for the hand-written layers, one per layer and mode.
+
+        Per thread: fits in threads may share a module. Not part of the module's state:
+        dropped by pickling and copying, recreated on use.
+        """
+        local = self.__dict__.setdefault("_workspace_local", threading.local())
+        mode = "train" if torch.is_grad_enabled() else "eval"
+        found = getattr(local, mode, None)
+        if found is None:
+            found = [Workspace() for _ in range(self.rnn.num_layers)]
+            setattr(local, mode, found)
+        return found
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_workspace_local", None)
+        return state
 
 
 class LastValueAnchor(nn.Module):

@@ -55,6 +55,8 @@ class Workspace:
             or tuple(found.shape) != shape
             or found.dtype != like.dtype
             or found.device != like.device
+            # made under torch.inference_mode: read-only outside it
+            or (found.is_inference() and not torch.is_inference_mode_enabled())
         ):
             found = self._buffers[name] = like.new_empty(shape)
             self._views.clear()
