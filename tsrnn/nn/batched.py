@@ -9,9 +9,9 @@ so the per-operation overhead of a small model is paid once per step, not K time
 (``torch.func.vmap`` has no batching rule for ``aten::lstm``, hence the hand-written
 cells; they follow ``torch.nn.LSTM/GRU/RNN``'s equations and gate order exactly.) LSTM
 and GRU layers run through :mod:`tsrnn.nn.stacked_cells`, whose hand-written backward
-pass and reused buffers take 1.2-1.3x (GRU) and 1.4-1.5x (LSTM) less time than autograd
-through the same cells here (``benchmarks/bench_batched_cells.py``); the plain RNN
-cell keeps autograd.
+pass and reused buffers take 1.4-2.1x (LSTM) and 1.4-2.9x (GRU) less time than
+autograd through the same cells here (``benchmarks/bench_batched_cells.py``); the plain
+RNN cell keeps autograd.
 
 The networks stay independent: each one sees only its own windows, in the order its own
 seeded generator shuffles them (the same order :func:`~tsrnn.nn.training.train_network`

@@ -23,12 +23,12 @@ _SHARED += ("lr_patience", "device", "max_steps")
 #: Largest hidden size at which each cell's networks train together on CPU (None: any).
 #: For 10 networks (batch 32, lookback 30, 1 thread, forward and backward) the stacked
 #: cells with their hand-written backward pass (:mod:`tsrnn.nn.stacked_cells`) took,
-#: against one network after another: GRU 1/3.7 of the time at hidden 32, 1/2.5 at 64,
-#: 1/1.6 at 128 (RNN, autograd: 6.6x, 3.6x, 1.8x); LSTM 1.15x at 32 (1.23x for a whole
-#: 10-fold backtest) but 0.89-1.05x at 64 and 0.73-0.89x at 128, where torch's fused
-#: oneDNN LSTM kernel is hard to beat (torch's CPU GRU/RNN run step by step).
-#: ``benchmarks/bench_batched_cells.py``; ``benchmarks/RESULTS_backtest.md``.
-CPU_BATCHED_MAX_HIDDEN: dict[str, int | None] = {"lstm": 32, "gru": None, "rnn": None}
+#: against one network after another (each through its own forward: the hand-written GRU
+#: layer, ``nn.LSTM``, ``nn.RNN``), two runs: GRU 1/3.2-1/3.5 of the time at hidden 32,
+#: 1/1.8-1/2.0 at 64, 1/1.3 at 128 (RNN, autograd: 6.4x, 3.3x, 1.9x); LSTM 1.2-1.3x at
+#: 32, 1.1-1.2x at 64 but 0.8-1.0x at 128, where torch's fused oneDNN LSTM kernel is hard
+#: to beat. ``benchmarks/bench_batched_cells.py``; ``benchmarks/RESULTS_backtest.md``.
+CPU_BATCHED_MAX_HIDDEN: dict[str, int | None] = {"lstm": 64, "gru": None, "rnn": None}
 
 
 def _batchable(call: dict) -> bool:
