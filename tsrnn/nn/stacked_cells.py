@@ -181,12 +181,14 @@ class _LSTMLayer(torch.autograd.Function):
         d_ifg = dgates.view(k, 4, hid, b)[:, :3]
         dhdc_t, per_dh_t = ws.steps("dh_dc", dh_dc), ws.steps("per_dh", per_dh)
         per_dc_t = ws.steps("per_dc3", per_dc.view(steps, k, 3, hid, b))
-        a_tr = ws.steps("aug_tr", aug.transpose(2, 3))
+        a_t = ws.steps("aug", aug)
         # W^T over the [h; x] columns (x's only when the input needs a gradient)
         back_w = weights[:, :, : hid + feat if needs_x else hid].transpose(1, 2).contiguous()
         if needs_x:
             dhx = torch.empty(steps, k, hid + feat, b, dtype=gates.dtype, device=gates.device)
-        d_w = torch.zeros_like(weights)  # summed step by step, while the step is in cache
+        # summed step by step, while the step is in cache; transposed, (K, H + F + 1, 4H):
+        # MKL's small products are faster with the long side last
+        d_wt = weights.new_zeros(k, weights.shape[2], width)
         grads = grad.unbind(0) if ctx.full else None
         dh = grads[-1] if ctx.full else grad
         dc = torch.zeros_like(dh)
@@ -195,7 +197,7 @@ class _LSTMLayer(torch.autograd.Function):
             dc.addcmul_(dh, dhdc_t[t])
             torch.mul(dh, per_dh_t[t], out=d_o)
             torch.mul(per_dc_t[t], dc_3, out=d_ifg)
-            d_w.baddbmm_(dgates, a_tr[t])
+            d_wt.baddbmm_(a_t[t], dgates.transpose(1, 2))
             if needs_x:
                 dh = torch.bmm(back_w, dgates, out=dhx[t])[:, :hid]
             elif t:
@@ -205,7 +207,7 @@ class _LSTMLayer(torch.autograd.Function):
                     dh = dh + grads[t - 1]
                 dc.mul_(f_t[t])
         ws.pending = False
-        d_w_hh, d_w_ih, d_b = _split_weight_grads(d_w, hid, feat)
+        d_w_hh, d_w_ih, d_b = _split_weight_grads(d_wt.transpose(1, 2), hid, feat)
         d_x = dhx[:, :, hid:] if needs_x else None
         # the two biases get separate tensors: a shared one would be scaled twice by an
         # in-place gradient clip
@@ -277,18 +279,20 @@ class _GRULayer(torch.autograd.Function):
         dpre4 = dpre.view(k, 4, hid, b)
         per_t = ws.steps("per4", per.view(steps, k, 4, hid, b))
         z_t = ws.steps("rz", rz, (hid, 2 * hid))
-        a_tr = ws.steps("aug_tr", aug.transpose(2, 3))
+        a_t = ws.steps("aug", aug)
         # W^T over the [h; x] columns (x's only when the input needs a gradient); the
         # zero blocks keep n_x out of h's gradient and n_h out of x's
         back_w = weights[:, :, : hid + feat if needs_x else hid].transpose(1, 2).contiguous()
         if needs_x:
             dhx = torch.empty(steps, k, hid + feat, b, dtype=per.dtype, device=per.device)
-        d_w = torch.zeros_like(weights)  # summed step by step, while the step is in cache
+        # summed step by step, while the step is in cache; transposed, (K, H + F + 1, 4H):
+        # MKL's small products are faster with the long side last
+        d_wt = weights.new_zeros(k, weights.shape[2], width)
         grads = grad.unbind(0) if ctx.full else None
         dh = grads[-1] if ctx.full else grad
         for t in range(steps - 1, -1, -1):
             torch.mul(per_t[t], dh.unsqueeze(1), out=dpre4)
-            d_w.baddbmm_(dpre, a_tr[t])
+            d_wt.baddbmm_(a_t[t], dpre.transpose(1, 2))
             if not (t or needs_x):
                 break
             direct = dh * z_t[t]
@@ -299,6 +303,7 @@ class _GRULayer(torch.autograd.Function):
             else:
                 dh = torch.baddbmm(direct, back_w, dpre)
         ws.pending = False
+        d_w = d_wt.transpose(1, 2)
         n_h, n_x = slice(2 * hid, 3 * hid), slice(3 * hid, None)
         d_w_hh = d_w[:, : 3 * hid, :hid].contiguous()
         d_w_ih = torch.cat([d_w[:, : 2 * hid, hid:-1], d_w[:, n_x, hid:-1]], dim=1)
