@@ -314,7 +314,7 @@ def backtest(
         together (:func:`tsrnn.neural_batch.fit_together`: one pass trains every fold's
         network, each on its own windows with its own early stopping); the same
         forecasts as separate fits up to float rounding. False fits them one by one.
-        On CPU, LSTM folds train together up to hidden size 32 (the default): above it
+        On CPU, LSTM folds train together up to hidden size 64: above it
         ``torch.nn.LSTM``'s fused kernel is faster one network at a time
         (:data:`tsrnn.nn.batched_fit.CPU_BATCHED_MAX_HIDDEN`). No effect on panels.
 

@@ -18,9 +18,10 @@ CELLS: dict[str, type[nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.
 
 #: Cells whose CPU passes go through the hand-written layers of
 #: :mod:`tsrnn.nn.stacked_cells` (with K = 1) rather than ``torch.nn``'s module: torch's
-#: CPU GRU runs step by step under autograd, and a training step of a hidden-32 GRU took
-#: 2-3x the hand-written one's time (``benchmarks/bench_batched_cells.py``). torch's CPU
-#: LSTM is one fused oneDNN kernel, faster than the hand-written layer for one network.
+#: CPU GRU runs step by step under autograd, and its training steps took 1.2-2.1x the
+#: hand-written layer's time, its forecast passes up to 2x (``benchmarks/bench_gru_cell.py``).
+#: torch's CPU LSTM is one fused oneDNN kernel, faster than the hand-written layer for
+#: one network.
 _HAND_WRITTEN_CPU = {"gru": gru_layer}
 
 
@@ -31,6 +32,9 @@ class RecurrentNet(nn.Module):
     the hidden output of its last time step, concatenated with the flattened
     future-known features when ``future_size > 0``, goes through one linear layer
     that emits all ``horizon`` steps at once (direct multi-horizon forecasting).
+    On CPU a GRU's passes run through :func:`tsrnn.nn.stacked_cells.gru_layer` with
+    ``rnn``'s weights (the same equations, faster than torch's CPU GRU), except in
+    training with dropout between layers.
 
     Parameters
     ----------
