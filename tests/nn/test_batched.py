@@ -169,3 +169,42 @@ def test_cpu_batches_folds_up_to_the_cells_hidden_size_limit(
     model = cls(lookback=8, horizon=3, hidden_size=hidden, epochs=2, random_state=0, device="cpu")
     backtest(model, _wavy(), ExpandingWindowSplitter(horizon=3, n_folds=3, step=5))
     assert calls == [3] * batched
+
+
+def test_backtest_deals_one_models_folds_to_idle_workers(monkeypatch):
+    # n_jobs=2 and one neural model: its 4 folds train as two stacked groups (folds 0, 2
+    # and 1, 3), one per worker; forecasts as separate fits, the last fold's model kept
+    import joblib
+
+    import tsrnn.limits
+    from tsrnn import ExpandingWindowSplitter, GRUForecaster, NaiveForecaster, backtest
+    from tsrnn.nn import batched_fit
+
+    calls = []
+    real = batched_fit.train_networks
+    monkeypatch.setattr(
+        batched_fit,
+        "train_networks",
+        lambda jobs, **kw: calls.append(len(jobs)) or real(jobs, **kw),
+    )
+    monkeypatch.setattr(tsrnn.limits.os, "cpu_count", lambda: 2)
+    y = _wavy()
+    model = GRUForecaster(lookback=8, horizon=3, hidden_size=8, epochs=4, random_state=0)
+    splitter = ExpandingWindowSplitter(horizon=3, n_folds=4, step=5)
+    with joblib.parallel_config(backend="threading"):
+        split = backtest([NaiveForecaster(), model], y, splitter, n_jobs=2)
+    assert calls == [2, 2]
+    alone = backtest([NaiveForecaster(), model], y, splitter, fit_together=False)
+    np.testing.assert_allclose(split.forecasts["forecast"], alone.forecasts["forecast"], atol=1e-4)
+    assert list(split.timings["fold"]) == list(alone.timings["fold"])
+    assert split.final_models["gru"].best_epoch_ == alone.final_models["gru"].best_epoch_
+
+
+@pytest.mark.parametrize(
+    ("workers", "models", "folds", "groups"),
+    [(1, 1, 10, 1), (2, 1, 10, 2), (2, 2, 10, 1), (3, 2, 10, 1), (4, 2, 10, 2), (8, 1, 5, 2)],
+)
+def test_together_groups_only_fill_idle_workers(workers, models, folds, groups):
+    from tsrnn.backtesting import _together_groups
+
+    assert _together_groups(workers, models, folds) == groups

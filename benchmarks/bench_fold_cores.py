@@ -1,0 +1,144 @@
+"""Folds trained together on one core, or split over both cores (threads, processes).
+
+Issue 13 asks refit-every-fold backtests to run 4x faster than fitting the folds one
+after another. :func:`tsrnn.neural_batch.fit_together` stacks the 10 fold networks on
+one core (every fit here runs 1 torch thread, ``thread_policy``), so on a 2-core machine
+the other core is idle in both the loop and the stacked fit. This measures whether the
+second core helps the stacked fit: the same 10 Seattle folds (horizon 7, expanding
+window, seed 0), trained
+
+- ``loop``: one after another (``fit`` per fold), the reference;
+- ``stacked``: all 10 in one stacked pass (today's ``backtest(fit_together=True)``);
+- ``2 threads``: the folds split in two halves (even, odd), each stacked in its own
+  Python thread with 1 torch thread;
+- ``2 processes``: the same halves in two joblib (loky) worker processes; the wall time
+  includes starting the workers, importing torch in them and pickling the models.
+
+Then the whole backtest (fits and forecasts), as users run it: ``backtest(model, y,
+splitter, fit_together=..., n_jobs=...)`` for both settings of each. With ``n_jobs=2``
+and one neural model, ``backtest`` deals the folds into two stacked groups, one per
+worker (``tsrnn.backtesting._together_groups``); the fair reference for it is the loop
+on two workers too (``fit_together=False, n_jobs=2``).
+
+The last fold's first forecast is printed for each mode, so the modes can be checked
+for agreement (the same seeds train the same networks). No timed tests: run on demand.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_fold_cores.py            # LSTM and GRU, ~12 min
+    .venv/bin/python benchmarks/bench_fold_cores.py --cell gru
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import threading
+import time
+
+import pandas as pd
+import torch
+from joblib import Parallel, delayed
+
+import tsrnn
+from tsrnn import ExpandingWindowSplitter, GRUForecaster, LSTMForecaster, backtest
+from tsrnn.datasets import load_dataset
+from tsrnn.neural_batch import fit_together
+
+CELLS = {"lstm": LSTMForecaster, "gru": GRUForecaster}
+
+
+def _halves(items: list) -> list[list]:
+    return [items[0::2], items[1::2]]
+
+
+def _merge(halves: list[list]) -> list:
+    merged = [None] * (len(halves[0]) + len(halves[1]))
+    merged[0::2], merged[1::2] = halves
+    return merged
+
+
+def _fit_half(models: list, ys: list[pd.Series]) -> list:
+    torch.set_num_threads(1)
+    return fit_together(models, ys)
+
+
+def train(mode: str, cls, ys: list[pd.Series]) -> list:
+    """Fit one model per training series in ``mode``; the fitted models, in order."""
+    models = [cls(random_state=0) for _ in ys]
+    if mode == "loop":
+        return [model.fit(y) for model, y in zip(models, ys, strict=True)]
+    if mode == "stacked":
+        return fit_together(models, ys)
+    parts = list(zip(_halves(models), _halves(ys), strict=True))
+    if mode == "2 processes":
+        return _merge(Parallel(n_jobs=2)(delayed(_fit_half)(m, y) for m, y in parts))
+    results: list = [None, None]
+
+    def work(i: int) -> None:
+        results[i] = _fit_half(*parts[i])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return _merge(results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cell", choices=sorted(CELLS), action="append")
+    cells = parser.parse_args().cell or ["lstm", "gru"]
+    series = load_dataset("seattle")
+    y = series["temp_max"] if isinstance(series, pd.DataFrame) else series
+    splitter = ExpandingWindowSplitter(7, 10)
+    ys = [y.iloc[train_idx] for train_idx, _ in splitter.split(y)]
+    load_start = os.getloadavg()[0]
+    rows = []
+    for cell in cells:
+        for mode in ("loop", "stacked", "2 threads", "2 processes"):
+            start = time.perf_counter()
+            fitted = train(mode, CELLS[cell], ys)
+            seconds = time.perf_counter() - start
+            first = float(fitted[-1].predict().iloc[0])
+            rows.append((cell, mode, seconds, first))
+            print(f"  {cell} {mode}: {seconds:.1f}s, first forecast {first:.4f}", file=sys.stderr)
+        for together in (False, True):
+            for jobs in (1, 2):
+                mode = f"backtest, fit_together={together}, n_jobs={jobs}"
+                start = time.perf_counter()
+                result = backtest(
+                    CELLS[cell](random_state=0), y, splitter, fit_together=together, n_jobs=jobs
+                )
+                seconds = time.perf_counter() - start
+                first = float(result.metrics["mae"].iloc[0])
+                rows.append((cell, mode, seconds, first))
+                print(f"  {cell} {mode}: {seconds:.1f}s, MAE {first:.4f}", file=sys.stderr)
+    print(
+        f"# run {time.strftime('%Y-%m-%d %H:%M')} UTC, tsrnn {tsrnn.__version__}, "
+        f"torch {torch.__version__}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, load average {load_start:.1f} -> {os.getloadavg()[0]:.1f}\n"
+    )
+    print(
+        "| model | folds trained | wall time (s) | vs loop on 1 job | vs loop on as many jobs "
+        "| last fold's first forecast; MAE |"
+    )
+    print("|---|---|---:|---:|---:|---:|")
+    loops = {cell: s for cell, mode, s, _ in rows if mode == "loop"}
+    loops.update({(c, 1): s for c, mode, s, _ in rows if mode.endswith("False, n_jobs=1")})
+    loops.update({(c, 2): s for c, mode, s, _ in rows if mode.endswith("False, n_jobs=2")})
+    for cell, mode, seconds, first in rows:
+        # fits against the fit loop; a backtest against the backtest loop on 1 and n jobs
+        backtested = mode.startswith("backtest")
+        one = loops[(cell, 1) if backtested else cell] / seconds
+        same = loops[(cell, int(mode[-1])) if backtested else cell] / seconds
+        print(
+            f"| {cell.upper()} | {mode} | {seconds:.1f} | {one:.2f}x | {same:.2f}x | {first:.4f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
