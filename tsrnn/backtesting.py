@@ -115,7 +115,7 @@ def _together_groups(workers: int, n_models: int, n_folds: int) -> int:
     costs far less than K/2 twice (each step pays a fixed part once), so splitting
     only pays where a worker would idle. Otherwise the folds are dealt (0, 2, 4...;
     1, 3, 5...) into one group per idle worker, at least 2 folds a group. On
-    Seattle, 10 folds, 2 processes vs one stacked pass: 1.2-1.3x
+    Seattle, 10 folds, 2 processes vs one stacked pass: 1.2-1.4x
     (``benchmarks/bench_fold_cores.py``)."""
     if n_models == 0 or workers <= n_models:
         return 1
