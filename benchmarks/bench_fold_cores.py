@@ -114,9 +114,9 @@ def main() -> None:
                     CELLS[cell](random_state=0), y, splitter, fit_together=together, n_jobs=jobs
                 )
                 seconds = time.perf_counter() - start
-                first = float(result.metrics["mae"].iloc[0])
-                rows.append((cell, mode, seconds, first))
-                print(f"  {cell} {mode}: {seconds:.1f}s, MAE {first:.4f}", file=sys.stderr)
+                mae = float(result.metrics["mae"].iloc[0])
+                rows.append((cell, mode, seconds, mae))
+                print(f"  {cell} {mode}: {seconds:.1f}s, MAE {mae:.4f}", file=sys.stderr)
     print(
         f"# run {time.strftime('%Y-%m-%d %H:%M')} UTC, tsrnn {tsrnn.__version__}, "
         f"torch {torch.__version__}, Python {platform.python_version()}, "

@@ -382,22 +382,22 @@ def backtest(
                 models[name], row = search_first_fold(name, model, y, folds[0])
                 searches += [row] if row else []
     tasks = []
-    together = {
+    warm = {name: bool(warm_start) and _supports_warm_start(m) for name, m in models.items()}
+    together = {  # neural core models whose folds' networks train together
         name
         for name, model in models.items()
-        if fit_together and refit is True and len(folds) > 1 and hasattr(model, "_finish_fit")
-        and not (warm_start and _supports_warm_start(model))
+        if fit_together and refit is True and not warm[name] and len(folds) > 1
+        and hasattr(model, "_finish_fit")
     }  # fmt: skip
     groups = _together_groups(effective_jobs(n_jobs, len(folds)), len(together), len(folds))
     for name, model in models.items():
-        warm = bool(warm_start) and _supports_warm_start(model)
-        if name in together:  # a neural core model: its folds' networks train together
+        if name in together:
             for group in range(groups):
                 chunk = folds[group::groups]
                 tasks.append(_Task(name, model, chunk, refit, False, None, together=True))
             continue
-        for chain in _chains(folds, refit, warm):
-            tasks.append(_Task(name, model, chain, refit, warm, warm_start_epochs))
+        for chain in _chains(folds, refit, warm[name]):
+            tasks.append(_Task(name, model, chain, refit, warm[name], warm_start_epochs))
     # Neural models first: the slowest tasks start first (a shorter makespan), and every
     # worker imports torch in its first task. loky measures a worker's memory after its
     # first task and restarts workers that grow 300 MB beyond it, so a worker that ran a

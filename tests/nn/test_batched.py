@@ -138,6 +138,21 @@ def test_backtest_folds_fitted_together_match_separate_fits():
     assert joint.final_models["gru"].best_epoch_ == alone.final_models["gru"].best_epoch_
 
 
+@pytest.fixture
+def stacked_sizes(monkeypatch):
+    """The number of networks of each stacked pass that estimator fits start, in order."""
+    from tsrnn.nn import batched_fit
+
+    sizes = []
+    real = batched_fit.train_networks
+    monkeypatch.setattr(
+        batched_fit,
+        "train_networks",
+        lambda jobs, **kw: sizes.append(len(jobs)) or real(jobs, **kw),
+    )
+    return sizes
+
+
 @pytest.mark.parametrize(
     ("cls_name", "hidden", "batched"),
     [
@@ -150,50 +165,34 @@ def test_backtest_folds_fitted_together_match_separate_fits():
     ],
 )
 def test_cpu_batches_folds_up_to_the_cells_hidden_size_limit(
-    monkeypatch, cls_name, hidden, batched
+    stacked_sizes, cls_name, hidden, batched
 ):
     # On CPU torch's fused LSTM kernel beats the stacked LSTM above hidden 64
     # (CPU_BATCHED_MAX_HIDDEN); GRU and RNN folds train together at any size
     import tsrnn
     from tsrnn import ExpandingWindowSplitter, backtest
-    from tsrnn.nn import batched_fit
 
-    calls = []
-    real = batched_fit.train_networks
-    monkeypatch.setattr(
-        batched_fit,
-        "train_networks",
-        lambda jobs, **kw: calls.append(len(jobs)) or real(jobs, **kw),
-    )
     cls = getattr(tsrnn, cls_name)
     model = cls(lookback=8, horizon=3, hidden_size=hidden, epochs=2, random_state=0, device="cpu")
     backtest(model, _wavy(), ExpandingWindowSplitter(horizon=3, n_folds=3, step=5))
-    assert calls == [3] * batched
+    assert stacked_sizes == [3] * batched
 
 
-def test_backtest_deals_one_models_folds_to_idle_workers(monkeypatch):
+def test_backtest_deals_one_models_folds_to_idle_workers(monkeypatch, stacked_sizes):
     # n_jobs=2 and one neural model: its 4 folds train as two stacked groups (folds 0, 2
     # and 1, 3), one per worker; forecasts as separate fits, the last fold's model kept
     import joblib
 
     import tsrnn.limits
     from tsrnn import ExpandingWindowSplitter, GRUForecaster, NaiveForecaster, backtest
-    from tsrnn.nn import batched_fit
 
-    calls = []
-    real = batched_fit.train_networks
-    monkeypatch.setattr(
-        batched_fit,
-        "train_networks",
-        lambda jobs, **kw: calls.append(len(jobs)) or real(jobs, **kw),
-    )
     monkeypatch.setattr(tsrnn.limits.os, "cpu_count", lambda: 2)
     y = _wavy()
     model = GRUForecaster(lookback=8, horizon=3, hidden_size=8, epochs=4, random_state=0)
     splitter = ExpandingWindowSplitter(horizon=3, n_folds=4, step=5)
     with joblib.parallel_config(backend="threading"):
         split = backtest([NaiveForecaster(), model], y, splitter, n_jobs=2)
-    assert calls == [2, 2]
+    assert stacked_sizes == [2, 2]
     alone = backtest([NaiveForecaster(), model], y, splitter, fit_together=False)
     np.testing.assert_allclose(split.forecasts["forecast"], alone.forecasts["forecast"], atol=1e-4)
     assert list(split.timings["fold"]) == list(alone.timings["fold"])
