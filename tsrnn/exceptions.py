@@ -15,6 +15,7 @@ __all__ = [
     "NotEnoughDataError",
     "DatasetNotFoundError",
     "ModelFileError",
+    "KernelBuildError",
     "DataWarning",
     "quote",
     "warn",
@@ -46,6 +47,10 @@ class DatasetNotFoundError(InputError, KeyError):
 
 class ModelFileError(InputError):
     """A model file is missing, corrupted, not a tsrnn model, or from an incompatible version."""
+
+
+class KernelBuildError(TsrnnError, RuntimeError):
+    """The optional compiled kernels could not be built (no compiler, or it failed)."""
 
 
 class DataWarning(UserWarning):

@@ -61,7 +61,7 @@ def _alone(job: NetworkJob, **settings):
     "cell, anchored, layers, future",
     [("lstm", True, 1, False), ("gru", False, 2, False), ("rnn", True, 1, True)],
 )
-def test_batched_fit_equals_separate_fits(cell, anchored, layers, future):
+def test_batched_fit_equals_separate_fits(cell, anchored, layers, future, cell_path):
     settings = dict(epochs=6, batch_size=16, learning_rate=1e-2, early_stopping=2, lr_patience=1)
     jobs = _jobs(cell, anchored, layers, future)
     alone = [_alone(job, **settings) for job in jobs]
