@@ -8,11 +8,13 @@ of one forward and backward pass of all K, run one network after another (torch'
 them), through autograd and, for LSTM and GRU, through the hand-written backward pass of
 :mod:`tsrnn.nn.stacked_cells` (what training uses). A speed-up (one after another over
 what training uses) above 1 means training the folds together saves time on this machine;
-``tsrnn.nn.batched_fit.CPU_BATCHED_MAX_HIDDEN`` follows the result.
+``tsrnn.nn.batched_fit.CPU_BATCHED_MAX_HIDDEN`` follows the result. The last column runs
+the compiled cells (``tsrnn build-kernels``, built first if needed;
+``CPU_BATCHED_MAX_HIDDEN_COMPILED``) through the same pass.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_batched_cells.py   # about a minute
+    .venv/bin/python benchmarks/bench_batched_cells.py   # about two minutes
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 
 import torch
 
+from tsrnn.nn import fused
 from tsrnn.nn.batched import _Stacked
 from tsrnn.nn.modules import RecurrentNet
 
@@ -38,6 +41,7 @@ def per_pass(fn, repeats: int = 20) -> float:
 
 
 def main() -> None:
+    fused.build()
     torch.set_num_threads(1)
     torch.manual_seed(0)
     print(
@@ -47,9 +51,9 @@ def main() -> None:
     )
     print(
         "| cell | hidden | one after another (ms) | stacked, autograd (ms) | "
-        "stacked, hand-written backward (ms) | speed-up |"
+        "stacked, hand-written backward (ms) | speed-up | compiled cells (ms) | speed-up |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for cell in ("lstm", "gru", "rnn"):
         for hidden in (16, 32, 64, 128):
             nets = [RecurrentNet(cell, 1, hidden, 1, 0.0, HORIZON) for _ in range(K)]
@@ -69,11 +73,15 @@ def main() -> None:
                 stacked.forward(x, None).sum().backward()
 
             alone, plain = per_pass(loop), per_pass(autograd)
+            fused._loaded = False
             joint = per_pass(together) if stacked.hand_written else plain
+            fused._loaded = True
+            compiled = per_pass(together) if stacked.hand_written else plain
             hand = f"{joint * 1e3:.1f}" if stacked.hand_written else "(autograd)"
+            built = f"{compiled * 1e3:.1f}" if stacked.hand_written else "(autograd)"
             print(
                 f"| {cell} | {hidden} | {alone * 1e3:.1f} | {plain * 1e3:.1f} | {hand} | "
-                f"{alone / joint:.2f}x |",
+                f"{alone / joint:.2f}x | {built} | {alone / compiled:.2f}x |",
                 flush=True,
             )
 

@@ -48,6 +48,16 @@ def test_no_compiler_says_what_to_install(cache, monkeypatch):
     monkeypatch.setattr(fused.shutil, "which", lambda name: None)
     with pytest.raises(KernelBuildError, match="needs a C\\+\\+ compiler.*apt install g\\+\\+"):
         fused.build()
+    assert not (cache / "kernels").exists() or not list((cache / "kernels").iterdir())
+
+
+def test_an_unwritable_cache_says_where_to_build(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("TSRNN_CACHE_DIR", str(blocker / "below a file"))
+    monkeypatch.setattr(fused, "_loaded", None)
+    with pytest.raises(KernelBuildError, match="cannot write the kernels.*TSRNN_CACHE_DIR"):
+        fused.build()
 
 
 def test_nothing_is_compiled_implicitly(cache, monkeypatch):

@@ -33,6 +33,7 @@ _LIBRARY_NAME = "tsrnn_fused"
 # -ffast-math lets the compiler vectorise exp (glibc's libmvec); the results stay within
 # rounding of the Python cells (tests/nn/test_fused.py)
 _FLAGS = ["-O3", "-ffast-math", "-fopenmp-simd", "-std=c++20", "-fPIC", "-shared"]
+_TIMEOUT_S = 600  # a compiler that hangs must not hang the caller
 _loaded: bool | None = None
 
 
@@ -82,42 +83,58 @@ def build(verbose: bool = False) -> Path:
     Raises
     ------
     tsrnn.exceptions.KernelBuildError
-        Without a C++ compiler, or when compiling fails (with the compiler's message).
+        Without a C++ compiler, when compiling fails (with the compiler's message) or
+        takes over 10 minutes, or when the cache folder is not writable.
     """
     global _loaded
     target = library_path()
     if not target.exists():
-        from torch.utils import cpp_extension
-
-        target.parent.mkdir(parents=True, exist_ok=True)
-        abi = int(torch._C._GLIBCXX_USE_CXX11_ABI)
-        includes = [f"-I{path}" for path in cpp_extension.include_paths()]
-        libraries = [f"-L{path}" for path in cpp_extension.library_paths()]
-        libraries += [f"-Wl,-rpath,{path}" for path in cpp_extension.library_paths()]
-        # written beside the target and renamed: a failed or concurrent build never
-        # leaves a half-written library where the loader looks
-        handle, partial = tempfile.mkstemp(suffix=".so", dir=target.parent)
-        os.close(handle)
-        command = [_compiler(), str(SOURCE), "-o", partial, *_FLAGS, *_isa_flags()]
-        command += [f"-D_GLIBCXX_USE_CXX11_ABI={abi}", *includes, *libraries]
-        command += ["-lc10", "-ltorch_cpu", "-ltorch"]
-        if verbose:
-            print(" ".join(command), file=sys.stderr)
-        try:
-            done = subprocess.run(command, capture_output=True, text=True)
-            if done.returncode:
-                raise KernelBuildError(
-                    f"compiling {SOURCE.name} failed (exit {done.returncode}):\n"
-                    + done.stderr[-4000:]
-                )
-            os.replace(partial, target)
-        finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
+        _compile(target, verbose)
     _loaded = None
     if not available():
         raise KernelBuildError(f"built {target} but could not load it")
     return target
+
+
+def _compile(target: Path, verbose: bool) -> None:
+    from torch.utils import cpp_extension
+
+    compiler = _compiler()
+    abi = int(torch._C._GLIBCXX_USE_CXX11_ABI)
+    includes = [f"-I{path}" for path in cpp_extension.include_paths()]
+    libraries = [f"-L{path}" for path in cpp_extension.library_paths()]
+    libraries += [f"-Wl,-rpath,{path}" for path in cpp_extension.library_paths()]
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # written beside the target and renamed: a failed or concurrent build never
+        # leaves a half-written library where the loader looks
+        handle, partial = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    except OSError as error:
+        raise KernelBuildError(
+            f"cannot write the kernels under {target.parent} ({error}); set TSRNN_CACHE_DIR "
+            "to a writable folder"
+        ) from None
+    os.close(handle)
+    command = [compiler, str(SOURCE), "-o", partial, *_FLAGS, *_isa_flags()]
+    command += [f"-D_GLIBCXX_USE_CXX11_ABI={abi}", *includes, *libraries]
+    command += ["-lc10", "-ltorch_cpu", "-ltorch"]
+    if verbose:
+        print(" ".join(command), file=sys.stderr)
+    try:
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise KernelBuildError(
+                f"compiling {SOURCE.name} took over {_TIMEOUT_S} s; stopped"
+            ) from None
+        if done.returncode:
+            raise KernelBuildError(
+                f"compiling {SOURCE.name} failed (exit {done.returncode}):\n" + done.stderr[-4000:]
+            )
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
 
 
 def _registered() -> bool:
