@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kernel_cache(tmp_path_factory):
+    """Builds of the compiled cells (``tsrnn.nn.fused``) go to a folder of this session,
+    never to the user's cache; worker processes inherit it."""
+    previous = os.environ.get("TSRNN_CACHE_DIR")
+    os.environ["TSRNN_CACHE_DIR"] = str(tmp_path_factory.mktemp("kernels"))
+    yield
+    if previous is None:
+        os.environ.pop("TSRNN_CACHE_DIR", None)
+    else:
+        os.environ["TSRNN_CACHE_DIR"] = previous
 
 
 def make_series(values, start: str = "2024-01-01", freq: str = "D", name: str = "y") -> pd.Series:

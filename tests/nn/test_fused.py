@@ -43,6 +43,21 @@ def test_a_failing_compiler_leaves_nothing_behind(cache, tmp_path, monkeypatch):
     assert list((cache / "kernels").iterdir()) == []  # no half-written library
 
 
+@pytest.mark.parametrize("cxx", ["/nonexistent/g++", "ccache-that-is-not-there g++ -O0"])
+def test_a_compiler_that_cannot_start(cache, monkeypatch, cxx):
+    monkeypatch.setenv("CXX", cxx)
+    with pytest.raises(KernelBuildError, match="cannot run the compiler"):
+        fused.build()
+    assert list((cache / "kernels").iterdir()) == []
+
+
+def test_a_build_can_be_loaded_by_other_users(cell_path):
+    if cell_path == "python":
+        pytest.skip("needs the compiled cells")
+    mode = fused.library_path().stat().st_mode
+    assert mode & 0o055 == 0o055  # group and others may read and map it
+
+
 def test_no_compiler_says_what_to_install(cache, monkeypatch):
     monkeypatch.delenv("CXX", raising=False)
     monkeypatch.setattr(fused.shutil, "which", lambda name: None)

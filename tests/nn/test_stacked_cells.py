@@ -116,3 +116,18 @@ def test_single_precision_agrees_with_torch(cell):
     expected = _reference(nets, x, weights)
     torch.testing.assert_close(out.detach(), expected, rtol=1e-5, atol=1e-5)
     _assert_grads(nets, stacked, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_a_missing_value_stays_missing(cell, dtype):
+    """A NaN in the input must reach the output (a plausible forecast from missing data
+    would hide the problem), as through torch's own layers."""
+    _, stacked = _setup(cell, 1)
+    stacked = [[p.detach().to(dtype) for p in params] for params in stacked]
+    x = torch.randn(K, B, T, F, dtype=dtype)
+    x[1, 2, 3, 0] = float("nan")
+    with torch.no_grad():
+        out = _run(cell, stacked, x)
+    assert torch.isnan(out[1, 2]).all()
+    assert not torch.isnan(out[0]).any() and not torch.isnan(out[1, :2]).any()

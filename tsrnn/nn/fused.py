@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,10 +32,14 @@ __all__ = ["available", "build", "library_path"]
 
 SOURCE = Path(__file__).with_name("fused_cells.cpp")
 _LIBRARY_NAME = "tsrnn_fused"
-# -ffast-math lets the compiler vectorise exp (glibc's libmvec); the results stay within
-# rounding of the Python cells (tests/nn/test_fused.py)
-_FLAGS = ["-O3", "-ffast-math", "-fopenmp-simd", "-std=c++20", "-fPIC", "-shared"]
+# Not -ffast-math: linked into a shared library it sets flush-to-zero for the whole
+# process (numpy and statsmodels too), and its finite-math assumption turns NaN inputs
+# into finite outputs. The gate loops vectorise without it (the float exp is inlined);
+# -fno-math-errno lets the float64 exp (tests) vectorise too.
+_FLAGS = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd", "-std=c++20"]
+_FLAGS += ["-fPIC", "-shared"]
 _TIMEOUT_S = 600  # a compiler that hangs must not hang the caller
+_PARTIAL = ".partial-"  # prefix of a library being written
 _loaded: bool | None = None
 
 
@@ -57,14 +63,18 @@ def library_path() -> Path:
     return base / "kernels" / f"{_LIBRARY_NAME}-{key.hexdigest()[:16]}.so"
 
 
-def _compiler() -> str:
-    found = os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++")
+def _compiler() -> list[str]:
+    """The compiler command: ``CXX`` (which may carry arguments, ``ccache g++``), else
+    ``c++`` or ``g++`` from PATH."""
+    if os.environ.get("CXX"):
+        return shlex.split(os.environ["CXX"])
+    found = shutil.which("c++") or shutil.which("g++")
     if not found:
         raise KernelBuildError(
             "building the fused kernels needs a C++ compiler (c++ or g++ on PATH, or CXX); "
             "install one (for example `apt install g++`), or keep the Python cells"
         )
-    return found
+    return [found]
 
 
 def build(verbose: bool = False) -> Path:
@@ -78,7 +88,7 @@ def build(verbose: bool = False) -> Path:
     Returns
     -------
     pathlib.Path
-        The shared library, loaded into this process.
+        The shared library, loaded into this process (unless ``TSRNN_FUSED=0``).
 
     Raises
     ------
@@ -90,9 +100,11 @@ def build(verbose: bool = False) -> Path:
     target = library_path()
     if not target.exists():
         _compile(target, verbose)
-    _loaded = None
-    if not available():
-        raise KernelBuildError(f"built {target} but could not load it")
+    if os.environ.get("TSRNN_FUSED", "1") != "0":
+        error = _load(target)
+        if error is not None:
+            raise KernelBuildError(f"built {target} but could not load it: {error}")
+        _loaded = True
     return target
 
 
@@ -108,33 +120,66 @@ def _compile(target: Path, verbose: bool) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         # written beside the target and renamed: a failed or concurrent build never
         # leaves a half-written library where the loader looks
-        handle, partial = tempfile.mkstemp(suffix=".so", dir=target.parent)
+        handle, partial = tempfile.mkstemp(prefix=_PARTIAL, suffix=".so", dir=target.parent)
     except OSError as error:
         raise KernelBuildError(
             f"cannot write the kernels under {target.parent} ({error}); set TSRNN_CACHE_DIR "
             "to a writable folder"
         ) from None
     os.close(handle)
-    command = [compiler, str(SOURCE), "-o", partial, *_FLAGS, *_isa_flags()]
+    command = [*compiler, str(SOURCE), "-o", partial, *_FLAGS, *_isa_flags()]
     command += [f"-D_GLIBCXX_USE_CXX11_ABI={abi}", *includes, *libraries]
     command += ["-lc10", "-ltorch_cpu", "-ltorch"]
     if verbose:
-        print(" ".join(command), file=sys.stderr)
+        print(shlex.join(command), file=sys.stderr)
     try:
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
+        code, errors = _run(command)
+        if code:
             raise KernelBuildError(
-                f"compiling {SOURCE.name} took over {_TIMEOUT_S} s; stopped"
-            ) from None
-        if done.returncode:
-            raise KernelBuildError(
-                f"compiling {SOURCE.name} failed (exit {done.returncode}):\n" + done.stderr[-4000:]
+                f"compiling {SOURCE.name} failed (exit {code}):\n" + errors[-4000:]
             )
+        # mkstemp made it private (0600); others sharing the cache must be able to load it
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(partial, 0o755 & ~umask)
         os.replace(partial, target)
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
+
+
+def _run(command: list[str]) -> tuple[int, str]:
+    """Run the compiler in its own process group (a timeout stops cc1plus too)."""
+    try:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+    except OSError as error:
+        raise KernelBuildError(f"cannot run the compiler {command[0]!r}: {error}") from None
+    try:
+        _, errors = process.communicate(timeout=_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise KernelBuildError(
+            f"compiling {SOURCE.name} took over {_TIMEOUT_S} s; stopped"
+        ) from None
+    return process.returncode, errors
+
+
+def _load(path: Path) -> Exception | None:
+    """Load the library at ``path`` into this process; the error if that fails."""
+    if _registered():
+        return None
+    try:
+        torch.ops.load_library(str(path))
+    except (OSError, RuntimeError) as error:
+        return error
+    return None
 
 
 def _registered() -> bool:
@@ -143,21 +188,20 @@ def _registered() -> bool:
 
 
 def available() -> bool:
-    """Whether the fused layers are built and loaded (loads a build on first call)."""
+    """Whether the fused layers are built and loaded (loads a build on first call;
+    ``TSRNN_FUSED=0`` at that call keeps them off)."""
     global _loaded
     if _loaded is None:
         _loaded = False
         if os.environ.get("TSRNN_FUSED", "1") == "0":
             return False
+        path = library_path()
         if _registered():
             _loaded = True
-            return True
-        path = library_path()
-        if path.exists():
-            try:
-                torch.ops.load_library(str(path))
-                _loaded = True
-            except (OSError, RuntimeError) as error:
+        elif path.exists():
+            error = _load(path)
+            _loaded = error is None
+            if error is not None:
                 warnings.warn(
                     f"could not load the fused kernels at {path} ({error}); using the "
                     "Python cells. Rebuild with `tsrnn build-kernels`.",

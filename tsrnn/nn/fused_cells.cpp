@@ -3,8 +3,8 @@
 // The same algorithm as tsrnn/nn/stacked_cells.py (which documents the layouts and
 // the factors), compiled: each step is one batched GEMM (at::bmm_out) and one pass over
 // the step's gates, in place of ~15 separate torch operations dispatched from Python.
-// Buffers come from the caller (the Python Workspace), so nothing here allocates per
-// step. Built on demand by tsrnn/nn/fused.py (`tsrnn build-kernels`); without it the
+// Buffers come from the caller (the Python Workspace); per step only the GRU backward
+// with an input gradient allocates (one small sum). Built on demand by tsrnn/nn/fused.py (`tsrnn build-kernels`); without it the
 // Python cells run.
 #include <ATen/ATen.h>
 #include <torch/library.h>

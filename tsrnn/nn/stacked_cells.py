@@ -229,8 +229,10 @@ class _LSTMLayer(torch.autograd.Function):
                 ws.buffer("per_dc", (steps, k, 3 * hid, b), x),
             )
         if _compiled(x):
-            spare = factors or (gates, gates, gates)  # not written without gradients
-            torch.ops.tsrnn_fused.lstm_forward(weights2, aug, gates, *spare, needs_grad)
+            unused = tuple(x.new_empty(0) for _ in range(3))  # no factors without gradients
+            torch.ops.tsrnn_fused.lstm_forward(
+                weights2, aug, gates, *(factors or unused), needs_grad
+            )
         else:
             _lstm_steps(ws, weights2, aug, gates, factors)
         saved = (weights, gates, aug, *factors) if needs_grad else ()
@@ -351,8 +353,8 @@ class _GRULayer(torch.autograd.Function):
             # factor known now (computed while the step is in cache): r, z, n_h, n_x
             per = ws.buffer("per", (steps, k, 4 * hid, b), x)
         if _compiled(x):
-            spare = rz if per is None else per  # not written without gradients
-            torch.ops.tsrnn_fused.gru_forward(weights, aug, rz, spare, needs_grad)
+            factors = x.new_empty(0) if per is None else per  # none without gradients
+            torch.ops.tsrnn_fused.gru_forward(weights, aug, rz, factors, needs_grad)
         else:
             _gru_steps(ws, weights, aug, rz, per)
         saved = (weights, aug, per, rz) if needs_grad else ()
