@@ -33,21 +33,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import sys
 import threading
-import time
 
 import pandas as pd
 import torch
+from fold_timing import CELLS, print_table, seattle_folds, timed_backtests, timed_fit
 from joblib import Parallel, delayed
 
-import tsrnn
-from tsrnn import ExpandingWindowSplitter, GRUForecaster, LSTMForecaster, backtest
-from tsrnn.datasets import load_dataset
 from tsrnn.neural_batch import fit_together
-
-CELLS = {"lstm": LSTMForecaster, "gru": GRUForecaster}
 
 
 def _halves(items: list) -> list[list]:
@@ -92,52 +85,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cell", choices=sorted(CELLS), action="append")
     cells = parser.parse_args().cell or ["lstm", "gru"]
-    series = load_dataset("seattle")
-    y = series["temp_max"] if isinstance(series, pd.DataFrame) else series
-    splitter = ExpandingWindowSplitter(7, 10)
-    ys = [y.iloc[train_idx] for train_idx, _ in splitter.split(y)]
+    y, splitter, ys = seattle_folds()
     load_start = os.getloadavg()[0]
-    rows = []
+    rows: list = []
     for cell in cells:
         for mode in ("loop", "stacked", "2 threads", "2 processes"):
-            start = time.perf_counter()
-            fitted = train(mode, CELLS[cell], ys)
-            seconds = time.perf_counter() - start
-            first = float(fitted[-1].predict().iloc[0])
-            rows.append((cell, mode, seconds, first))
-            print(f"  {cell} {mode}: {seconds:.1f}s, first forecast {first:.4f}", file=sys.stderr)
-        for together in (False, True):
-            for jobs in (1, 2):
-                mode = f"backtest, fit_together={together}, n_jobs={jobs}"
-                start = time.perf_counter()
-                result = backtest(
-                    CELLS[cell](random_state=0), y, splitter, fit_together=together, n_jobs=jobs
-                )
-                seconds = time.perf_counter() - start
-                mae = float(result.metrics["mae"].iloc[0])
-                rows.append((cell, mode, seconds, mae))
-                print(f"  {cell} {mode}: {seconds:.1f}s, MAE {mae:.4f}", file=sys.stderr)
-    print(
-        f"# run {time.strftime('%Y-%m-%d %H:%M')} UTC, tsrnn {tsrnn.__version__}, "
-        f"torch {torch.__version__}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, load average {load_start:.1f} -> {os.getloadavg()[0]:.1f}\n"
-    )
-    print(
-        "| model | folds trained | wall time (s) | vs loop on 1 job | vs loop on as many jobs "
-        "| last fold's first forecast; MAE |"
-    )
-    print("|---|---|---:|---:|---:|---:|")
-    loops = {cell: s for cell, mode, s, _ in rows if mode == "loop"}
-    loops.update({(c, 1): s for c, mode, s, _ in rows if mode.endswith("False, n_jobs=1")})
-    loops.update({(c, 2): s for c, mode, s, _ in rows if mode.endswith("False, n_jobs=2")})
-    for cell, mode, seconds, first in rows:
-        # fits against the fit loop; a backtest against the backtest loop on 1 and n jobs
-        backtested = mode.startswith("backtest")
-        one = loops[(cell, 1) if backtested else cell] / seconds
-        same = loops[(cell, int(mode[-1])) if backtested else cell] / seconds
-        print(
-            f"| {cell.upper()} | {mode} | {seconds:.1f} | {one:.2f}x | {same:.2f}x | {first:.4f} |"
-        )
+            timed_fit(rows, cell, mode, lambda mode=mode, cell=cell: train(mode, CELLS[cell], ys))
+        timed_backtests(rows, cell, y, splitter)
+    print_table(rows, load_start)
 
 
 if __name__ == "__main__":
