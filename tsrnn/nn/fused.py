@@ -3,8 +3,8 @@
 :mod:`tsrnn.nn.stacked_cells` drives ~15 small torch operations a time step from
 Python; on a CPU those dispatches and the separate passes over each step's gates cost
 more than the step's matrix product. ``fused_cells.cpp`` runs the same algorithm with
-each step's elementwise work fused into one loop. It is compiled against the installed
-torch by :func:`build` (``tsrnn build-kernels``; needs a C++ compiler, about 40 s) into
+each step's elementwise work fused into a few loops. It is compiled against the installed
+torch by :func:`build` (``tsrnn build-kernels``; needs a C++ compiler, about 20 s) into
 a per-user cache, and loaded from there by :func:`available`; nothing is compiled
 implicitly, and without a build the Python cells run with the same results (to
 rounding; ``tests/nn/test_fused.py``). ``TSRNN_FUSED=0`` turns a build off.
@@ -196,9 +196,7 @@ def available() -> bool:
         if os.environ.get("TSRNN_FUSED", "1") == "0":
             return False
         path = library_path()
-        if _registered():
-            _loaded = True
-        elif path.exists():
+        if _registered() or path.exists():
             error = _load(path)
             _loaded = error is None
             if error is not None:

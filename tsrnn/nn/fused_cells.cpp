@@ -1,11 +1,11 @@
-// K stacked LSTM/GRU layers with each time step's elementwise work fused into one loop.
+// K stacked LSTM/GRU layers with each time step's elementwise work fused into a few loops.
 //
 // The same algorithm as tsrnn/nn/stacked_cells.py (which documents the layouts and
-// the factors), compiled: each step is one batched GEMM (at::bmm_out) and one pass over
-// the step's gates, in place of ~15 separate torch operations dispatched from Python.
-// Buffers come from the caller (the Python Workspace); per step only the GRU backward
-// with an input gradient allocates (one small sum). Built on demand by tsrnn/nn/fused.py (`tsrnn build-kernels`); without it the
-// Python cells run.
+// the factors), compiled: each step is one batched GEMM (at::bmm_out) and a few passes
+// over the step's gates (see kStreams), in place of ~15 separate torch operations
+// dispatched from Python. Buffers come from the caller (the Python Workspace); per step
+// only the GRU backward with an input gradient allocates (one small sum). Built on
+// request by tsrnn/nn/fused.py (`tsrnn build-kernels`); without it the Python cells run.
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
@@ -18,8 +18,8 @@ namespace {
 // kStreams: each step's loops are split so that none touches more than ~8 arrays at
 // once. A gate block is H * B floats apart from the next, 4 KB at the default H = 32,
 // B = 32, so all the arrays of one loop map to the same L1 cache sets; past the 12
-// ways of this L1 every access missed (one 13-array loop ran 3x slower than torch's
-// separate operations).
+// ways of this L1 every access missed (one 13-array loop ran over twice as slow as
+// torch's separate operations).
 
 // exp in single precision, inlined so every gate loop vectorises without library calls
 // (glibc's vector expf took a third of a forward pass): 2^(x log2 e) as 2^round-down
